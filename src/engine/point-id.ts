@@ -25,7 +25,12 @@ function bad(id: unknown, why: string): SurgeError {
 export function pointKey(id: unknown): string {
   if (typeof id === 'number') {
     if (!Number.isSafeInteger(id) || id < 0) {
-      throw bad(id, Number.isInteger(id) && id > 0 ? 'integers above 2^53 must be sent as bigint' : 'not an unsigned integer');
+      throw bad(
+        id,
+        Number.isInteger(id) && id > 0
+          ? 'integers above 2^53 must be sent as bigint'
+          : 'not an unsigned integer',
+      );
     }
     return String(id);
   }

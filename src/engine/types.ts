@@ -11,7 +11,13 @@ export type PointId = number | bigint | string;
 
 export type Distance = 'Cosine' | 'Euclid' | 'Dot';
 
-export type PayloadValue = string | number | boolean | null | PayloadValue[] | { [key: string]: PayloadValue };
+export type PayloadValue =
+  | string
+  | number
+  | boolean
+  | null
+  | PayloadValue[]
+  | { [key: string]: PayloadValue };
 export type Payload = { [key: string]: PayloadValue };
 
 export type PayloadSchemaType = 'keyword' | 'integer' | 'float' | 'bool';

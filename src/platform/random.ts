@@ -20,7 +20,13 @@ export function gaussian(r: Rng): number {
 }
 
 /** `n` vectors around `clusters` random centres: harder for ANN than uniform noise, easier than real text. */
-export function clusteredVectors(r: Rng, n: number, dim: number, clusters: number, spread = 0.35): Float32Array {
+export function clusteredVectors(
+  r: Rng,
+  n: number,
+  dim: number,
+  clusters: number,
+  spread = 0.35,
+): Float32Array {
   const centres = new Float32Array(clusters * dim);
   for (let i = 0; i < centres.length; i++) centres[i] = gaussian(r);
   const out = new Float32Array(n * dim);

@@ -30,8 +30,14 @@ export const errors = {
     status: 400,
     hint: '"__proto__", "constructor" and "prototype" cannot be payload keys',
   },
-  INVALID_FILTER: { status: 400, hint: "see Qdrant's filtering docs; the supported subset is in docs/API.md" },
-  UNSUPPORTED_FEATURE: { status: 400, hint: 'this Qdrant feature is not supported by surgevec (docs/API.md)' },
+  INVALID_FILTER: {
+    status: 400,
+    hint: "see Qdrant's filtering docs; the supported subset is in docs/API.md",
+  },
+  UNSUPPORTED_FEATURE: {
+    status: 400,
+    hint: 'this Qdrant feature is not supported by surgevec (docs/API.md)',
+  },
   LIMIT_EXCEEDED: { status: 400, hint: 'lower limit/offset/batch size below the documented maximum' },
   ENGINE_CLOSED: { status: 503, hint: 'the engine is shutting down or not started; retry shortly' },
   WAL_CORRUPTED: {

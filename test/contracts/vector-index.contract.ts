@@ -17,7 +17,14 @@ export interface IndexFactory {
   recallFloor: number;
 }
 
-function naiveTopK(data: Float32Array, slots: number[], dim: number, q: Float32Array, k: number, space: IndexSpace) {
+function naiveTopK(
+  data: Float32Array,
+  slots: number[],
+  dim: number,
+  q: Float32Array,
+  k: number,
+  space: IndexSpace,
+) {
   const scored = slots.map((slot, row) => {
     let s = 0;
     for (let j = 0; j < dim; j++) {
@@ -121,7 +128,11 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
           const q = data.slice(0, dim);
           const a = await index.search(q, 11, { ef: 200 });
           const b = await loaded.search(q, 10, { ef: 200 });
-          expect(Array.from(b.slots)).toEqual(Array.from(a.slots).filter((s) => s !== slots[0]).slice(0, 10));
+          expect(Array.from(b.slots)).toEqual(
+            Array.from(a.slots)
+              .filter((s) => s !== slots[0])
+              .slice(0, 10),
+          );
         });
       });
     }

@@ -43,7 +43,13 @@ export function l2sq(a: Float32Array, aOff: number, b: Float32Array, bOff: numbe
   return s0 + s1 + s2 + s3;
 }
 
-export type DistanceFn = (a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number) => number;
+export type DistanceFn = (
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  dim: number,
+) => number;
 
 /** Distance in the index's convention (lower is better): 1 - dot for 'ip', squared L2 for 'l2'. */
 export function distanceFn(space: IndexSpace): DistanceFn {

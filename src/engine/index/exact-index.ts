@@ -101,7 +101,9 @@ export class ExactIndex implements VectorIndex {
     }
     const index = new ExactIndex(dim, u32[2] === 0 ? 'ip' : 'l2', Math.max(1, n));
     const slots = new Uint32Array(buf.buffer.slice(buf.byteOffset + 16, buf.byteOffset + 16 + n * 4));
-    const vectors = new Float32Array(buf.buffer.slice(buf.byteOffset + 16 + n * 4, buf.byteOffset + buf.length));
+    const vectors = new Float32Array(
+      buf.buffer.slice(buf.byteOffset + 16 + n * 4, buf.byteOffset + buf.length),
+    );
     index.add(slots, vectors);
     if (live !== undefined) {
       const keep = new Set(live);

@@ -49,19 +49,27 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** Loads a file written by save(); `live` are the slots still alive (deletes after the save are re-applied). */
-  static load(file: string, dim: number, space: IndexSpace, params: HnswParams, live?: Iterable<number>): HnswIndex {
+  static load(
+    file: string,
+    dim: number,
+    space: IndexSpace,
+    params: HnswParams,
+    live?: Iterable<number>,
+  ): HnswIndex {
     const index = new HierarchicalNSW(space, dim);
     try {
       index.readIndexSync(file, false);
     } catch (e) {
-      throw new SurgeError('SNAPSHOT_CORRUPTED', `cannot read HNSW index ${file}: ${(e as Error).message}`, { file });
+      throw new SurgeError('SNAPSHOT_CORRUPTED', `cannot read HNSW index ${file}: ${(e as Error).message}`, {
+        file,
+      });
     }
     const h = new HnswIndex(dim, space, index, params);
     const stored = index.getIdsList();
     const keep = live === undefined ? undefined : new Set(live);
     for (const slot of stored) {
       if (keep === undefined || keep.has(slot)) h.live.add(slot);
-      else index.markDelete(slot);
+      else markDeleted(index, slot);
     }
     return h;
   }
@@ -111,5 +119,14 @@ export class HnswIndex implements VectorIndex {
     // hnswlib: per element the vector, level-0 links (2M u32 + count), label and list overhead.
     const perElement = this.dim * 4 + (2 * this.params.m + 1) * 4 + 8 + 16;
     return this.index.getMaxElements() * perElement + this.live.size * 16;
+  }
+}
+
+/** The file may already carry the delete (it was saved after it): hnswlib then throws, which is fine. */
+function markDeleted(index: HnswType, slot: number): void {
+  try {
+    index.markDelete(slot);
+  } catch (e) {
+    if (!/already deleted/.test((e as Error).message)) throw e;
   }
 }

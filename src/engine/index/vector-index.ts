@@ -38,4 +38,7 @@ export interface VectorIndex {
   memoryBytes(): number;
 }
 
-export const EMPTY_HITS: IndexHits = Object.freeze({ slots: new Uint32Array(0), distances: new Float32Array(0) });
+export const EMPTY_HITS: IndexHits = Object.freeze({
+  slots: new Uint32Array(0),
+  distances: new Float32Array(0),
+});

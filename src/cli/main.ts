@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** The `surgevec` command. The only place that wires real parts together; nothing imports cli/. */
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { SurgeError } from '../protocol/errors.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command();
+program.name('surgevec').description('Real-time vector search for streaming ingest and bursty traffic');
+
+program
+  .command('serve')
+  .description('run the service on an embedded data directory (default ./data)')
+  .option('--host <host>', 'interface to listen on (env SURGEVEC_HOST)', undefined)
+  .addOption(new Option('--port <port>', 'TCP port (env SURGEVEC_PORT)').argParser((v) => Number(v)))
+  .option('--data-dir <dir>', 'data directory (env SURGEVEC_DATA_DIR)')
+  .option('--config <file>', 'JSON config file (layered: defaults < file < env < flags)')
+  .action(async (o: { host?: string; port?: number; dataDir?: string; config?: string }) => {
+    const config = loadConfig({
+      file: o.config,
+      flags: { server: { host: o.host, port: o.port }, storage: { data_dir: o.dataDir } },
+    });
+    await serveCommand(config);
+  });
+
+program
+  .command('dataset')
+  .description('build the cached benchmark datasets under .cache/ (GloVe-100 with exact ground truth)')
+  .argument('<name>', 'dataset name: glove')
+  .option('--quiet', 'print only the summary line')
+  .action(async (name: string, o: { quiet?: boolean }) => {
+    if (name !== 'glove')
+      throw new SurgeError('INVALID_REQUEST', `unknown dataset ${name}; available: glove`);
+    // Loaded lazily: the dataset code pulls in a 300 MB JSON package that serving never needs.
+    const { datasetCommand } = await import('../bench/datasets/index.js');
+    await datasetCommand('glove', { quiet: o.quiet ?? false });
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  if (e instanceof SurgeError) {
+    process.stderr.write(`error ${e.code}: ${e.message}\nhint: ${e.hint}\n`);
+  } else {
+    process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+/**
+ * The configuration schema: one source of truth for defaults, validation and types. Options (user-facing,
+ * partial) and Config (resolved, complete, frozen) are distinct types (style.md §5).
+ */
+import { z } from 'zod';
+
+const hnsw = z.strictObject({
+  m: z.int().min(4).max(128).default(16),
+  ef_construct: z.int().min(8).max(4096).default(200),
+  // Chosen by measurement: recall@10 >= 0.95 on GloVe-100 (docs/BENCHMARKS.md).
+  ef: z.int().min(1).max(65536).default(128),
+  full_scan_threshold: z.int().min(0).default(10_000),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.int().min(0).max(65535).default(6333),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      data_dir: z.string().min(1).default('./data'),
+      wal_segment_bytes: z
+        .int()
+        .min(1 << 16)
+        .default(64 << 20),
+      // false only for benchmarks of the CPU path: acknowledged writes are then NOT crash-safe.
+      fsync: z.boolean().default(true),
+      snapshot_interval_ops: z.int().min(1).default(200_000),
+      snapshot_interval_ms: z.int().min(1000).default(300_000),
+    })
+    .prefault({}),
+  engine: z
+    .strictObject({
+      segment_max_points: z.int().min(16).default(131_072),
+      hnsw: hnsw.prefault({}),
+      // Points indexed per time slice of the background indexer: bounds how long a search can wait behind it.
+      index_slice_points: z.int().min(1).default(128),
+      vacuum_deleted_ratio: z.number().min(0.01).max(1).default(0.2),
+      max_payload_bytes: z
+        .int()
+        .min(64)
+        .default(1 << 20),
+      max_payload_depth: z.int().min(1).max(256).default(32),
+      max_search_limit: z.int().min(1).default(10_000),
+      max_batch: z.int().min(1).default(100_000),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type EngineConfig = Config['engine'] & { storage: Config['storage'] };
+export type ConfigOptions = z.input<typeof configSchema>;

@@ -1,0 +1,902 @@
+/**
+ * A collection: segments + WAL + payload indexes + the background indexer/optimizer.
+ *
+ * Write path: validate → assign seq → WAL append (group commit, fsynced) → apply in seq order → ack.
+ * Nothing invalid reaches the WAL, and nothing is visible before it is durable.
+ * Read path: the planner picks an exact scan of the (estimated few) matching points or a graph walk per
+ * segment with the filter applied during traversal; unindexed tails are always scanned exactly, so recall
+ * never depends on how far the indexer has got.
+ */
+
+import type { EngineConfig } from '../../config/index.js';
+import { SurgeError } from '../../protocol/errors.js';
+import type { FilterPlan, PlannerContext } from '../filter/index.js';
+import { PayloadIndex, parseFilter, planFilter } from '../filter/index.js';
+import { distanceFn } from '../index/distance.js';
+import { TopK } from '../index/top-k.js';
+import type { IndexSpace } from '../index/vector-index.js';
+import { compareKeys, keyToId, pointKey } from '../point-id.js';
+import { Segment } from '../segment/segment.js';
+import { readLatestSnapshot, type SnapshotState, writeSnapshot } from '../snapshot/snapshot.js';
+import type {
+  CollectionConfig,
+  CollectionInfo,
+  Filter,
+  Payload,
+  PayloadSchemaType,
+  PointId,
+  PointInput,
+  PointRecord,
+  PointsSelector,
+  ScoredPoint,
+  ScrollRequest,
+  ScrollResult,
+  SearchRequest,
+  UpdateResult,
+  WithPayload,
+  WriteOptions,
+} from '../types.js';
+import { Wal } from '../wal/index.js';
+import { decodeOp, encodeOp, type Op, type Selector } from './ops.js';
+import { deletePayloadKeys, mergePayload, selectPayload, validatePayload } from './payload.js';
+import { toVector, writeVector } from './vectors.js';
+
+export interface UpsertBatch {
+  ids: PointId[];
+  vectors: ArrayLike<number>[] | Float32Array;
+  payloads?: (Payload | null | undefined)[] | null;
+}
+
+interface PendingWrite {
+  seq: number;
+  op: Op;
+  durable: boolean;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export interface CollectionStats {
+  seq: number;
+  pendingWrites: number;
+  unindexed: number;
+  snapshots: number;
+  lastSnapshotMs: number;
+  wal: ReturnType<Wal['stats']>;
+  memoryBytes: number;
+}
+
+export class Collection {
+  private readonly segments = new Map<number, Segment>();
+  private appendable!: Segment;
+  private nextSegmentId = 0;
+  private readonly idMap = new Map<string, number>();
+  private readonly indexes = new Map<string, PayloadIndex>();
+  private readonly pending: PendingWrite[] = [];
+  private seqAssigned = 0;
+  private seqApplied = 0;
+  private sortedKeys: string[] | null = null;
+  private readonly space: IndexSpace;
+  private readonly distance;
+  private failure: SurgeError | null = null;
+  private closed = false;
+  private closing = false;
+  /** Indexing or vacuum changed the layout since the last snapshot (worth saving at close: no rebuild on start). */
+  private reorganised = false;
+  private indexerScheduled = false;
+  private snapshotRunning: Promise<void> | null = null;
+  private opsSinceSnapshot = 0;
+  private lastSnapshotAt = Date.now();
+  private snapshotCount = 0;
+  private lastSnapshotMs = 0;
+  /** Resolvers waiting for the indexer to go idle (tests and benchmarks). */
+  private idleWaiters: (() => void)[] = [];
+
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly config: CollectionConfig,
+    private readonly engineConfig: EngineConfig,
+    private readonly wal: Wal,
+  ) {
+    this.space = config.distance === 'Euclid' ? 'l2' : 'ip';
+    this.distance = distanceFn(this.space);
+  }
+
+  /** Opens (or initialises) the collection stored in `dir`: newest snapshot, then the WAL tail. */
+  static async open(name: string, dir: string, config: CollectionConfig, engineConfig: EngineConfig) {
+    const wal = await Wal.open(`${dir}/wal`, {
+      segmentBytes: engineConfig.storage.wal_segment_bytes,
+      fsync: engineConfig.storage.fsync,
+    });
+    const c = new Collection(name, dir, config, engineConfig, wal);
+    try {
+      const snap = readLatestSnapshot(`${dir}/snapshots`, (p) => c.segmentParams(p.id));
+      if (snap) c.restore(snap);
+      else c.appendable = c.newSegment();
+      c.seqAssigned = c.seqApplied;
+      for await (const rec of wal.replay(c.seqApplied)) {
+        c.apply(decodeOp(rec.op, rec.seq), rec.seq);
+        c.seqAssigned = rec.seq;
+      }
+      if (wal.lastSeq > c.seqAssigned) c.seqAssigned = wal.lastSeq;
+    } catch (e) {
+      await wal.close();
+      throw e;
+    }
+    c.scheduleIndexing();
+    return c;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  upsert(points: PointInput[] | UpsertBatch, options: WriteOptions = {}): Promise<UpdateResult> {
+    this.assertWritable();
+    const { size: dim, distance } = this.config;
+    const batch = Array.isArray(points) ? undefined : points;
+    const n = batch ? batch.ids.length : (points as PointInput[]).length;
+    if (!Number.isInteger(n)) throw new SurgeError('INVALID_REQUEST', 'points must be a list');
+    if (n > this.engineConfig.max_batch) {
+      throw new SurgeError(
+        'LIMIT_EXCEEDED',
+        `${n} points in one request; the limit is ${this.engineConfig.max_batch}`,
+      );
+    }
+    const keys: string[] = new Array(n);
+    const payloads: (Payload | null)[] = new Array(n);
+    const vectors = new Float32Array(n * dim);
+    const seen = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const where = `points[${i}]`;
+      let id: unknown;
+      let vector: unknown;
+      let payload: unknown;
+      if (batch) {
+        id = batch.ids[i];
+        vector =
+          batch.vectors instanceof Float32Array
+            ? batch.vectors.subarray(i * dim, (i + 1) * dim)
+            : batch.vectors[i];
+        payload = batch.payloads?.[i];
+      } else {
+        const p = (points as PointInput[])[i];
+        if (p === null || typeof p !== 'object')
+          throw new SurgeError('INVALID_REQUEST', `${where} must be an object`);
+        ({ id, vector, payload } = p as unknown as Record<string, unknown>);
+      }
+      keys[i] = pointKey(id);
+      writeVector(vector, dim, distance, vectors, i, `${where}.vector`);
+      payloads[i] = payload == null ? null : validatePayload(payload, this.engineConfig, `${where}.payload`);
+      // Qdrant applies duplicates in order: the last one wins. Keep only it so the op stays small.
+      const prev = seen.get(keys[i]!);
+      if (prev !== undefined) keys[prev] = '';
+      seen.set(keys[i]!, i);
+    }
+    const op = compactUpsert(keys, vectors, payloads, dim);
+    return this.submit(op, options);
+  }
+
+  delete(selector: PointsSelector, options: WriteOptions = {}): Promise<UpdateResult> {
+    this.assertWritable();
+    return this.submit({ type: 'delete', selector: this.parseSelector(selector) }, options);
+  }
+
+  setPayload(
+    payload: Payload,
+    selector: PointsSelector,
+    options: WriteOptions & { key?: string | undefined } = {},
+  ): Promise<UpdateResult> {
+    this.assertWritable();
+    const p = validatePayload(payload, this.engineConfig);
+    const sel = this.parseSelector(selector);
+    if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
+      throw new SurgeError('INVALID_REQUEST', 'key must be a non-empty dotted path');
+    }
+    return this.submit({ type: 'set_payload', selector: sel, payload: p, key: options.key }, options);
+  }
+
+  overwritePayload(
+    payload: Payload,
+    selector: PointsSelector,
+    options: WriteOptions = {},
+  ): Promise<UpdateResult> {
+    this.assertWritable();
+    const p = validatePayload(payload, this.engineConfig);
+    const sel = this.parseSelector(selector);
+    return this.submit({ type: 'overwrite_payload', selector: sel, payload: p }, options);
+  }
+
+  deletePayload(
+    fields: string[],
+    selector: PointsSelector,
+    options: WriteOptions = {},
+  ): Promise<UpdateResult> {
+    this.assertWritable();
+    if (!Array.isArray(fields) || fields.some((k) => typeof k !== 'string')) {
+      throw new SurgeError('INVALID_REQUEST', 'keys must be a list of strings');
+    }
+    const sel = this.parseSelector(selector);
+    return this.submit({ type: 'delete_payload', selector: sel, fields }, options);
+  }
+
+  clearPayload(selector: PointsSelector, options: WriteOptions = {}): Promise<UpdateResult> {
+    this.assertWritable();
+    return this.submit({ type: 'clear_payload', selector: this.parseSelector(selector) }, options);
+  }
+
+  createPayloadIndex(field: string, schema: PayloadSchemaType, options: WriteOptions = {}) {
+    this.assertWritable();
+    if (typeof field !== 'string' || field === '')
+      throw new SurgeError('INVALID_REQUEST', 'field_name is required');
+    if (!['keyword', 'integer', 'float', 'bool'].includes(schema)) {
+      throw new SurgeError('UNSUPPORTED_FEATURE', `payload index type "${String(schema)}" is not supported`, {
+        supported: ['keyword', 'integer', 'float', 'bool'],
+      });
+    }
+    return this.submit({ type: 'create_index', field, schema }, options);
+  }
+
+  deletePayloadIndex(field: string, options: WriteOptions = {}) {
+    this.assertWritable();
+    return this.submit({ type: 'delete_index', field }, options);
+  }
+
+  private parseSelector(selector: PointsSelector): Selector {
+    if (selector && typeof selector === 'object') {
+      if ('points' in selector && Array.isArray(selector.points)) {
+        return { keys: selector.points.map((id) => pointKey(id)) };
+      }
+      if ('filter' in selector && selector.filter) return { filter: parseFilter(selector.filter) };
+    }
+    throw new SurgeError('INVALID_REQUEST', 'select points with {"points": [ids]} or {"filter": {...}}');
+  }
+
+  private submit(op: Op, options: WriteOptions): Promise<UpdateResult> {
+    const seq = ++this.seqAssigned;
+    const bytes = encodeOp(op);
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.pending.push({ seq, op, durable: false, done, resolve, reject });
+    this.wal.append(seq, bytes).then(
+      () => {
+        const entry = this.pending.find((p) => p.seq === seq);
+        if (entry) entry.durable = true;
+        this.drain();
+      },
+      (e: unknown) => this.fail(e),
+    );
+    return done.then(() => ({
+      operation_id: seq,
+      status: options.wait === false ? 'acknowledged' : 'completed',
+    }));
+  }
+
+  /** Applies durable writes strictly in seq order. */
+  private drain(): void {
+    while (this.pending.length > 0 && this.pending[0]!.durable) {
+      const w = this.pending.shift()!;
+      try {
+        const refused = this.apply(w.op, w.seq);
+        if (refused) w.reject(refused);
+        else w.resolve();
+      } catch (e) {
+        // Validated ops cannot fail to apply; if one does, stop accepting writes rather than diverge from the WAL.
+        this.fail(e);
+        w.reject(this.failure);
+        return;
+      }
+    }
+    this.afterWrites();
+  }
+
+  private fail(e: unknown): void {
+    this.failure =
+      e instanceof SurgeError ? e : new SurgeError('STORAGE_ERROR', `collection ${this.name}: ${String(e)}`);
+    for (const w of this.pending.splice(0)) w.reject(this.failure);
+  }
+
+  private afterWrites(): void {
+    this.scheduleIndexing();
+    const s = this.engineConfig.storage;
+    if (
+      this.opsSinceSnapshot >= s.snapshot_interval_ops ||
+      (this.opsSinceSnapshot > 0 && Date.now() - this.lastSnapshotAt >= s.snapshot_interval_ms)
+    ) {
+      void this.snapshot().catch(() => {});
+    }
+  }
+
+  // ---------------------------------------------------------------- apply (in seq order; also WAL replay)
+
+  /**
+   * Applies one op. A payload edit that names a missing point is refused as a whole (returned, not thrown):
+   * it is checked here, in seq order, so pipelined writes see their predecessors, and replay refuses it too.
+   */
+  private apply(op: Op, seq: number): SurgeError | undefined {
+    let refused: SurgeError | undefined;
+    if (
+      (op.type === 'set_payload' || op.type === 'overwrite_payload' || op.type === 'delete_payload') &&
+      'keys' in op.selector
+    ) {
+      const missing = op.selector.keys.find((k) => !this.idMap.has(k));
+      if (missing !== undefined) {
+        refused = new SurgeError('POINT_NOT_FOUND', `No point with id ${missing} found`, { id: missing });
+        op = { ...op, selector: { keys: [] } };
+      }
+    }
+    switch (op.type) {
+      case 'upsert':
+        this.applyUpsert(op.keys, op.vectors, op.payloads, seq);
+        break;
+      case 'delete':
+        for (const slot of this.resolve(op.selector)) this.removeSlot(slot);
+        break;
+      case 'set_payload':
+        for (const slot of this.resolve(op.selector)) {
+          this.replacePayload(slot, mergePayload(this.payloadOf(slot), op.payload, op.key), seq);
+        }
+        break;
+      case 'overwrite_payload':
+        for (const slot of this.resolve(op.selector))
+          this.replacePayload(slot, structuredClone(op.payload), seq);
+        break;
+      case 'delete_payload':
+        for (const slot of this.resolve(op.selector)) {
+          this.replacePayload(slot, deletePayloadKeys(this.payloadOf(slot), op.fields), seq);
+        }
+        break;
+      case 'clear_payload':
+        for (const slot of this.resolve(op.selector)) this.replacePayload(slot, undefined, seq);
+        break;
+      case 'create_index':
+        this.buildPayloadIndex(op.field, op.schema);
+        break;
+      case 'delete_index':
+        this.indexes.delete(op.field);
+        delete this.config.payload_indexes[op.field];
+        break;
+      default: {
+        const never: never = op;
+        throw new SurgeError('INTERNAL', `unknown op ${JSON.stringify(never)}`);
+      }
+    }
+    this.seqApplied = seq;
+    this.opsSinceSnapshot++;
+    return refused;
+  }
+
+  private applyUpsert(
+    keys: string[],
+    vectors: Float32Array,
+    payloads: (Payload | null)[],
+    seq: number,
+  ): void {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const old = this.idMap.get(key);
+      if (old !== undefined) this.removeSlot(old);
+      else this.sortedKeys = null;
+      const payload = payloads[i] ?? undefined;
+      const slot = this.appendPoint(key, vectors, i, payload, seq);
+      this.idMap.set(key, slot);
+    }
+  }
+
+  private appendPoint(
+    key: string,
+    src: Float32Array,
+    row: number,
+    payload: Payload | undefined,
+    seq: number,
+  ) {
+    if (this.appendable.full) this.appendable = this.newSegment();
+    const slot = this.appendable.append(key, src, row, payload, seq);
+    if (payload) for (const idx of this.indexes.values()) idx.add(slot, payload);
+    return slot;
+  }
+
+  private removeSlot(slot: number): void {
+    const seg = this.segmentOf(slot);
+    if (!seg?.isAlive(slot)) return;
+    const off = slot - seg.base;
+    const payload = seg.payloads[off];
+    if (payload) for (const idx of this.indexes.values()) idx.remove(slot, payload);
+    this.idMap.delete(seg.keys[off]!);
+    this.sortedKeys = null;
+    seg.kill(slot);
+  }
+
+  private replacePayload(slot: number, next: Payload | undefined, seq: number): void {
+    const seg = this.segmentOf(slot)!;
+    const off = slot - seg.base;
+    const prev = seg.payloads[off];
+    if (prev) for (const idx of this.indexes.values()) idx.remove(slot, prev);
+    seg.payloads[off] = next;
+    seg.versions[off] = seq;
+    if (next) for (const idx of this.indexes.values()) idx.add(slot, next);
+  }
+
+  private buildPayloadIndex(field: string, schema: PayloadSchemaType): void {
+    const idx = new PayloadIndex(field, schema);
+    for (const slot of this.liveSlots()) {
+      const p = this.payloadOf(slot);
+      if (p) idx.add(slot, p);
+    }
+    this.indexes.set(field, idx);
+    this.config.payload_indexes[field] = schema;
+  }
+
+  /** Slots a selector names, resolved against the current state (hence deterministic in seq order). */
+  private resolve(sel: Selector): number[] {
+    if ('keys' in sel) {
+      const out: number[] = [];
+      for (const k of sel.keys) {
+        const slot = this.idMap.get(k);
+        if (slot !== undefined) out.push(slot);
+      }
+      return out;
+    }
+    return this.matching(this.plan(sel.filter));
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  retrieve(ids: PointId[], withPayload: WithPayload = true, withVector = false): PointRecord[] {
+    this.assertReadable();
+    if (!Array.isArray(ids)) throw new SurgeError('INVALID_REQUEST', 'ids must be a list');
+    const out: PointRecord[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const key = pointKey(id);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const slot = this.idMap.get(key);
+      if (slot !== undefined) out.push(this.record(slot, withPayload, withVector));
+    }
+    return out;
+  }
+
+  count(filter?: Filter | null): number {
+    this.assertReadable();
+    if (!filter) return this.idMap.size;
+    return this.matching(this.plan(parseFilter(filter))).length;
+  }
+
+  scroll(req: ScrollRequest = {}): ScrollResult {
+    this.assertReadable();
+    const limit = req.limit ?? 10;
+    this.checkLimit(limit, 'limit', 1);
+    const keys = this.sorted();
+    let i = 0;
+    if (req.offset !== undefined && req.offset !== null) {
+      const start = pointKey(req.offset);
+      let lo = 0;
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareKeys(keys[mid]!, start) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo;
+    }
+    const plan = req.filter ? this.plan(parseFilter(req.filter)) : undefined;
+    const points: PointRecord[] = [];
+    let next: PointId | null = null;
+    for (; i < keys.length; i++) {
+      const slot = this.idMap.get(keys[i]!)!;
+      if (plan && !plan.predicate(this.payloadOf(slot), keys[i]!)) continue;
+      if (points.length === limit) {
+        next = keyToId(keys[i]!);
+        break;
+      }
+      points.push(this.record(slot, req.with_payload ?? true, req.with_vector ?? false));
+    }
+    return { points, next_page_offset: next };
+  }
+
+  async search(req: SearchRequest): Promise<ScoredPoint[]> {
+    this.assertReadable();
+    if (req === null || typeof req !== 'object')
+      throw new SurgeError('INVALID_REQUEST', 'search needs a body');
+    const { size: dim, distance, hnsw } = this.config;
+    const limit = req.limit;
+    const offset = req.offset ?? 0;
+    this.checkLimit(limit, 'limit', 1);
+    this.checkLimit(offset, 'offset', 0);
+    const k = limit + offset;
+    const query = toVector(req.vector, dim, distance);
+    const ef = req.params?.hnsw_ef ?? hnsw.ef;
+    if (!Number.isInteger(ef) || ef < 1)
+      throw new SurgeError('INVALID_REQUEST', 'params.hnsw_ef must be a positive integer');
+    const plan = req.filter ? this.plan(parseFilter(req.filter)) : undefined;
+    const kbPerPoint = (dim * 4) / 1024;
+    const estimate = plan ? plan.estimate : this.idMap.size;
+    const exact = req.params?.exact === true || estimate * kbPerPoint < hnsw.full_scan_threshold;
+
+    const top = exact
+      ? this.exactSearch(query, k, plan)
+      : await this.graphSearch(query, k, Math.max(ef, k), plan);
+    const hits = top.result();
+    const out: ScoredPoint[] = [];
+    const threshold = req.score_threshold;
+    for (let i = offset; i < hits.slots.length; i++) {
+      const slot = hits.slots[i]!;
+      const seg = this.segmentOf(slot);
+      if (!seg?.isAlive(slot)) continue;
+      const score = this.toScore(hits.distances[i]!);
+      if (
+        threshold !== undefined &&
+        threshold !== null &&
+        (distance === 'Euclid' ? score > threshold : score < threshold)
+      ) {
+        break;
+      }
+      const off = slot - seg.base;
+      const point: ScoredPoint = { id: keyToId(seg.keys[off]!), version: seg.versions[off]!, score };
+      const payload = selectPayload(seg.payloads[off], req.with_payload);
+      if (payload !== undefined) point.payload = payload;
+      if (req.with_vector) point.vector = Array.from(seg.vectors.subarray(off * dim, (off + 1) * dim));
+      out.push(point);
+    }
+    return out;
+  }
+
+  private toScore(d: number): number {
+    // Index distances: 'ip' = 1 - dot, 'l2' = squared L2. Qdrant reports similarity / euclidean distance.
+    return this.space === 'ip' ? 1 - d : Math.sqrt(Math.max(0, d));
+  }
+
+  /** Exact scan over the plan's candidates (or every live point). */
+  private exactSearch(query: Float32Array, k: number, plan: FilterPlan | undefined): TopK {
+    const top = new TopK(k);
+    const dim = this.config.size;
+    const visit = (seg: Segment, off: number): void => {
+      if (seg.alive[off] !== 1) return;
+      if (plan && !plan.predicate(seg.payloads[off], seg.keys[off]!)) return;
+      top.push(seg.base + off, this.distance(query, 0, seg.vectors, off * dim, dim));
+    };
+    if (plan?.candidates) {
+      for (const slot of plan.candidates) {
+        const seg = this.segmentOf(slot);
+        if (seg) visit(seg, slot - seg.base);
+      }
+    } else {
+      for (const seg of this.segments.values()) for (let off = 0; off < seg.count; off++) visit(seg, off);
+    }
+    return top;
+  }
+
+  /**
+   * Per segment: the graph for indexed offsets (filter during traversal; ef grows until k matches are
+   * found or the graph is exhausted) plus an exact scan of the unindexed tail.
+   */
+  private async graphSearch(query: Float32Array, k: number, ef: number, plan: FilterPlan | undefined) {
+    const top = new TopK(k);
+    const dim = this.config.size;
+    for (const seg of this.segments.values()) {
+      const filter = plan
+        ? (slot: number) => {
+            const off = slot - seg.base;
+            return plan.predicate(seg.payloads[off], seg.keys[off]!);
+          }
+        : undefined;
+      const graphSize = seg.index.size();
+      if (graphSize > 0) {
+        let e = ef;
+        for (;;) {
+          const hits = await seg.index.search(query, Math.min(k, graphSize), { ef: e, filter });
+          if (hits.slots.length >= Math.min(k, graphSize) || !plan || e >= graphSize) {
+            for (let i = 0; i < hits.slots.length; i++) top.push(hits.slots[i]!, hits.distances[i]!);
+            break;
+          }
+          e = Math.min(graphSize, e * 4);
+        }
+      }
+      for (let off = seg.indexed; off < seg.count; off++) {
+        if (seg.alive[off] !== 1) continue;
+        if (plan && !plan.predicate(seg.payloads[off], seg.keys[off]!)) continue;
+        top.push(seg.base + off, this.distance(query, 0, seg.vectors, off * dim, dim));
+      }
+    }
+    return top;
+  }
+
+  private plan(filter: Filter): FilterPlan {
+    return planFilter(filter, this.plannerContext());
+  }
+
+  private plannerContext(): PlannerContext {
+    return {
+      indexes: this.indexes,
+      liveCount: this.idMap.size,
+      sampleLive: (n) => this.sampleLive(n),
+      payloadOf: (slot) => this.payloadOf(slot),
+      keyOf: (slot) => {
+        const seg = this.segmentOf(slot)!;
+        return seg.keys[slot - seg.base]!;
+      },
+    };
+  }
+
+  /** Evenly strided sample of live slots: deterministic, so the same query gets the same plan. */
+  private *sampleLive(n: number): Iterable<number> {
+    const total = this.idMap.size;
+    if (total === 0) return;
+    const stride = Math.max(1, Math.floor(total / n));
+    let i = 0;
+    let taken = 0;
+    for (const seg of this.segments.values()) {
+      for (let off = 0; off < seg.count && taken < n; off++) {
+        if (seg.alive[off] !== 1) continue;
+        if (i++ % stride === 0) {
+          taken++;
+          yield seg.base + off;
+        }
+      }
+    }
+  }
+
+  private matching(plan: FilterPlan): number[] {
+    const out: number[] = [];
+    const test = (slot: number) => {
+      const seg = this.segmentOf(slot);
+      if (!seg?.isAlive(slot)) return;
+      const off = slot - seg.base;
+      if (plan.predicate(seg.payloads[off], seg.keys[off]!)) out.push(slot);
+    };
+    if (plan.candidates) for (const slot of plan.candidates) test(slot);
+    else for (const slot of this.liveSlots()) test(slot);
+    return out;
+  }
+
+  private *liveSlots(): Iterable<number> {
+    for (const seg of this.segments.values()) {
+      for (let off = 0; off < seg.count; off++) if (seg.alive[off] === 1) yield seg.base + off;
+    }
+  }
+
+  private record(slot: number, withPayload: WithPayload, withVector: boolean): PointRecord {
+    const seg = this.segmentOf(slot)!;
+    const off = slot - seg.base;
+    const r: PointRecord = { id: keyToId(seg.keys[off]!) };
+    const payload = selectPayload(seg.payloads[off], withPayload);
+    if (payload !== undefined) r.payload = payload;
+    if (withVector) {
+      const dim = this.config.size;
+      r.vector = Array.from(seg.vectors.subarray(off * dim, (off + 1) * dim));
+    }
+    return r;
+  }
+
+  private sorted(): string[] {
+    // Rebuilt only after ids were added or removed: paging through a stable collection stays O(page).
+    this.sortedKeys ??= Array.from(this.idMap.keys()).sort(compareKeys);
+    return this.sortedKeys;
+  }
+
+  private payloadOf(slot: number): Payload | undefined {
+    const seg = this.segmentOf(slot);
+    return seg ? seg.payloads[slot - seg.base] : undefined;
+  }
+
+  private segmentOf(slot: number): Segment | undefined {
+    return this.segments.get(Math.floor(slot / this.config.segment_max_points));
+  }
+
+  private checkLimit(v: unknown, what: string, min: number): void {
+    const max = this.engineConfig.max_search_limit;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw new SurgeError('INVALID_REQUEST', `${what} must be an integer >= ${min}`);
+    }
+    if (v > max) throw new SurgeError('LIMIT_EXCEEDED', `${what} ${v} is above the maximum ${max}`, { max });
+  }
+
+  info(): CollectionInfo {
+    const segments = [...this.segments.values()].map((s) => s.info());
+    const unindexed = this.unindexed();
+    const payload_schema: CollectionInfo['payload_schema'] = {};
+    for (const [field, idx] of this.indexes)
+      payload_schema[field] = { data_type: idx.type, points: idx.size };
+    return {
+      name: this.name,
+      status: unindexed > 0 ? 'yellow' : 'green',
+      points_count: this.idMap.size,
+      indexed_vectors_count: segments.reduce((s, x) => s + x.indexed, 0),
+      segments_count: segments.length,
+      segments,
+      seq: this.seqApplied,
+      config: structuredClone(this.config),
+      payload_schema,
+    };
+  }
+
+  stats(): CollectionStats {
+    let memoryBytes = 0;
+    for (const s of this.segments.values()) memoryBytes += s.memoryBytes();
+    return {
+      seq: this.seqApplied,
+      pendingWrites: this.pending.length,
+      unindexed: this.unindexed(),
+      snapshots: this.snapshotCount,
+      lastSnapshotMs: this.lastSnapshotMs,
+      wal: this.wal.stats(),
+      memoryBytes,
+    };
+  }
+
+  // ---------------------------------------------------------------- background: indexing, vacuum, snapshots
+
+  private unindexed(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.count - s.indexed;
+    return n;
+  }
+
+  private scheduleIndexing(): void {
+    if (this.indexerScheduled || this.closed) return;
+    if (this.unindexed() === 0 && !this.vacuumCandidate()) {
+      for (const w of this.idleWaiters.splice(0)) w();
+      return;
+    }
+    this.indexerScheduled = true;
+    // setImmediate: one slice per turn of the loop, so requests queued meanwhile are served between slices.
+    setImmediate(() => {
+      this.indexerScheduled = false;
+      if (this.closed) return;
+      this.indexStep();
+      this.scheduleIndexing();
+    });
+  }
+
+  private indexStep(): void {
+    this.reorganised = true;
+    const slice = this.engineConfig.index_slice_points;
+    for (const seg of this.segments.values()) {
+      if (seg.indexed < seg.count) {
+        seg.indexSome(slice);
+        return;
+      }
+    }
+    const victim = this.vacuumCandidate();
+    if (victim) this.vacuum(victim);
+  }
+
+  private vacuumCandidate(): Segment | undefined {
+    for (const seg of this.segments.values()) {
+      if (
+        seg !== this.appendable &&
+        seg.count > 0 &&
+        seg.deleted / seg.count >= this.engineConfig.vacuum_deleted_ratio
+      ) {
+        return seg;
+      }
+    }
+    return undefined;
+  }
+
+  /** Moves a segment's live points into the appendable segment and drops it (frees vectors and graph). */
+  private vacuum(seg: Segment): void {
+    for (let off = 0; off < seg.count; off++) {
+      if (seg.alive[off] !== 1) continue;
+      const oldSlot = seg.base + off;
+      const payload = seg.payloads[off];
+      if (payload) for (const idx of this.indexes.values()) idx.remove(oldSlot, payload);
+      const slot = this.appendPoint(seg.keys[off]!, seg.vectors, off, payload, seg.versions[off]!);
+      this.idMap.set(seg.keys[off]!, slot);
+    }
+    this.segments.delete(seg.id);
+  }
+
+  /** Resolves when every applied point is in a graph and no vacuum is due. */
+  whenIndexed(): Promise<void> {
+    if (this.unindexed() === 0 && !this.vacuumCandidate()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.scheduleIndexing();
+    });
+  }
+
+  /** Persists the current state (at the last applied seq) and drops WAL files it covers. */
+  snapshot(): Promise<void> {
+    if (this.snapshotRunning) return this.snapshotRunning;
+    const run = async () => {
+      const t0 = performance.now();
+      const seq = this.seqApplied;
+      writeSnapshot(`${this.dir}/snapshots`, this.snapshotState());
+      this.opsSinceSnapshot = 0;
+      this.reorganised = false;
+      this.lastSnapshotAt = Date.now();
+      this.snapshotCount++;
+      this.lastSnapshotMs = performance.now() - t0;
+      await this.wal.truncateUpTo(seq);
+    };
+    this.snapshotRunning = run().finally(() => {
+      this.snapshotRunning = null;
+    });
+    return this.snapshotRunning;
+  }
+
+  private snapshotState(): SnapshotState {
+    return {
+      seq: this.seqApplied,
+      nextSegmentId: this.nextSegmentId,
+      appendableId: this.appendable.id,
+      payloadIndexes: { ...this.config.payload_indexes },
+      segments: [...this.segments.values()],
+    };
+  }
+
+  private restore(snap: ReturnType<typeof readLatestSnapshot> & object): void {
+    this.seqApplied = snap.seq;
+    this.nextSegmentId = snap.nextSegmentId;
+    for (const seg of snap.segments) {
+      this.segments.set(seg.id, seg);
+      for (let off = 0; off < seg.count; off++)
+        if (seg.alive[off] === 1) this.idMap.set(seg.keys[off]!, seg.base + off);
+    }
+    this.appendable = this.segments.get(snap.appendableId) ?? this.newSegment();
+    for (const [field, schema] of Object.entries(snap.payloadIndexes)) this.buildPayloadIndex(field, schema);
+  }
+
+  private segmentParams(id: number) {
+    return {
+      id,
+      dim: this.config.size,
+      capacity: this.config.segment_max_points,
+      space: this.space,
+      m: this.config.hnsw.m,
+      efConstruction: this.config.hnsw.ef_construct,
+    };
+  }
+
+  private newSegment(): Segment {
+    const seg = new Segment(this.segmentParams(this.nextSegmentId++));
+    this.segments.set(seg.id, seg);
+    return seg;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private assertReadable(): void {
+    if (this.closed) throw new SurgeError('ENGINE_CLOSED', `collection ${this.name} is closed`);
+  }
+
+  private assertWritable(): void {
+    this.assertReadable();
+    if (this.closing) throw new SurgeError('ENGINE_CLOSED', `collection ${this.name} is closing`);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for in-flight writes, snapshots (unless `snapshot: false`), closes the WAL. */
+  async close(options: { snapshot?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closing = true;
+    await Promise.allSettled(this.pending.map((p) => p.done));
+    if (options.snapshot !== false && !this.failure && (this.opsSinceSnapshot > 0 || this.reorganised)) {
+      await this.snapshot();
+    }
+    await this.snapshotRunning;
+    this.closed = true;
+    for (const w of this.idleWaiters.splice(0)) w();
+    await this.wal.close();
+  }
+}
+
+/** Drops entries blanked as earlier duplicates. */
+function compactUpsert(keys: string[], vectors: Float32Array, payloads: (Payload | null)[], dim: number): Op {
+  if (!keys.includes('')) return { type: 'upsert', keys, vectors, payloads };
+  const idx = keys.flatMap((k, i) => (k === '' ? [] : [i]));
+  const v = new Float32Array(idx.length * dim);
+  for (let to = 0; to < idx.length; to++)
+    v.set(vectors.subarray(idx[to]! * dim, (idx[to]! + 1) * dim), to * dim);
+  return {
+    type: 'upsert',
+    keys: idx.map((i) => keys[i]!),
+    vectors: v,
+    payloads: idx.map((i) => payloads[i]!),
+  };
+}

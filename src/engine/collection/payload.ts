@@ -1,0 +1,117 @@
+/**
+ * Payload validation and the payload operations of Qdrant (set at a key path, overwrite, delete keys,
+ * select on read). Payloads are trusted only after validate(): plain JSON objects, bounded in size and depth,
+ * without keys that would reach Object.prototype.
+ */
+import { SurgeError } from '../../protocol/errors.js';
+import type { Payload, PayloadValue, WithPayload } from '../types.js';
+
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
+export interface PayloadLimits {
+  max_payload_bytes: number;
+  max_payload_depth: number;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Throws a catalogue error unless `p` is a JSON object within limits; returns its JSON size in bytes. */
+export function validatePayload(p: unknown, limits: PayloadLimits, where = 'payload'): Payload {
+  if (!isPlainObject(p)) throw new SurgeError('INVALID_PAYLOAD', `${where} must be a JSON object`);
+  walk(p, 1, where, limits.max_payload_depth);
+  const bytes = Buffer.byteLength(JSON.stringify(p));
+  if (bytes > limits.max_payload_bytes) {
+    throw new SurgeError(
+      'PAYLOAD_TOO_LARGE',
+      `${where} is ${bytes} bytes; the limit is ${limits.max_payload_bytes}`,
+      { bytes, limit: limits.max_payload_bytes },
+    );
+  }
+  return p as Payload;
+}
+
+function walk(v: unknown, depth: number, path: string, maxDepth: number): void {
+  if (depth > maxDepth) {
+    throw new SurgeError('PAYLOAD_TOO_DEEP', `${path} nests deeper than ${maxDepth} levels`, {
+      limit: maxDepth,
+    });
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`, maxDepth);
+    return;
+  }
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new SurgeError('INVALID_PAYLOAD', `${path} is not a finite number`);
+    return;
+  }
+  if (isPlainObject(v)) {
+    for (const k of Object.keys(v)) {
+      if (FORBIDDEN.has(k)) {
+        throw new SurgeError('FORBIDDEN_PAYLOAD_KEY', `${path} has the forbidden key "${k}"`, { key: k });
+      }
+      walk(v[k], depth + 1, `${path}.${k}`, maxDepth);
+    }
+    return;
+  }
+  throw new SurgeError('INVALID_PAYLOAD', `${path} holds a ${typeof v}, which JSON cannot carry`);
+}
+
+/** Qdrant's set_payload: merges top-level keys, or under `key` (a dotted path, created as needed). */
+export function mergePayload(current: Payload | undefined, patch: Payload, key?: string): Payload {
+  const out: Payload = structuredClone(current ?? {});
+  let target: Payload = out;
+  if (key) {
+    for (const part of key.split('.')) {
+      if (FORBIDDEN.has(part))
+        throw new SurgeError('FORBIDDEN_PAYLOAD_KEY', `key path "${key}" is forbidden`);
+      const next = target[part];
+      if (next === null || typeof next !== 'object' || Array.isArray(next)) target[part] = {};
+      target = target[part] as Payload;
+    }
+  }
+  for (const [k, v] of Object.entries(patch)) target[k] = structuredClone(v);
+  return out;
+}
+
+/** Qdrant's delete_payload: removes each (dotted) key path that exists. */
+export function deletePayloadKeys(current: Payload | undefined, keys: string[]): Payload | undefined {
+  if (current === undefined) return undefined;
+  const out = structuredClone(current);
+  for (const key of keys) {
+    const parts = key.split('.');
+    let obj: PayloadValue | undefined = out;
+    for (let i = 0; i < parts.length - 1 && obj && typeof obj === 'object' && !Array.isArray(obj); i++) {
+      obj = (obj as Payload)[parts[i]!];
+    }
+    if (obj && typeof obj === 'object' && !Array.isArray(obj))
+      delete (obj as Payload)[parts[parts.length - 1]!];
+  }
+  return out;
+}
+
+/** What a read returns for `with_payload` (true/false, list of keys, include/exclude). */
+export function selectPayload(p: Payload | undefined, w: WithPayload | undefined): Payload | undefined {
+  if (w === undefined || w === false) return undefined;
+  const payload = p ?? {};
+  if (w === true) return payload;
+  const include = Array.isArray(w) ? w : w.include;
+  const exclude = Array.isArray(w) ? undefined : w.exclude;
+  let out: Payload = payload;
+  if (include) {
+    out = {};
+    for (const k of include) {
+      const top = k.split('.')[0]!;
+      if (Object.hasOwn(payload, top)) out[top] = payload[top]!;
+    }
+  }
+  if (exclude) {
+    out = { ...out };
+    for (const k of exclude) delete out[k];
+  }
+  return out;
+}

@@ -1,0 +1,325 @@
+/**
+ * A payload index over one key path and one schema type, answering field conditions with the exact set of
+ * slots that compileFilter would accept — or `undefined` when it cannot be exact.
+ *
+ * What is indexed: every value at the path, array values element by element (one level, like evaluation),
+ * keeping only values of the schema's type — `keyword`: strings; `integer`: integral numbers; `float`: all
+ * numbers; `bool`: booleans. Values of another type are skipped, as Qdrant does.
+ *
+ * Exactness, per type (anything else → undefined):
+ * - keyword: match.value string, match.any of strings.
+ * - integer: match.value integer, match.any of integers; range only while no slot holds a non-integral number
+ *   at this path (such a number matches a range but is not in the index, so we keep a count of them).
+ * - float: match.value / match.any of integers (numbers are all indexed), range.
+ * - bool: match.value boolean.
+ * - `except` never: it matches values outside the index's type (and nested arrays, objects…).
+ * A condition with both match and range (Qdrant ORs them) is answered when both parts are.
+ *
+ * Storage: value → one slot (a number) or a Set of slots, so a high-cardinality float field does not pay for a
+ * Set per value. Ranges use a sorted view (distinct values, prefix counts, slots) rebuilt lazily after writes;
+ * estimates on it are two binary searches.
+ */
+import type { Payload, PayloadSchemaType, PayloadValue } from '../types.js';
+import { compileAnyValue, type KeyPath, parseKeyPath } from './json-path.js';
+import type { FieldCondition, Range } from './types.js';
+
+type Scalar = string | number | boolean;
+type Slots = number | Set<number>;
+
+export type SlotSet = Uint32Array;
+
+export class PayloadIndex {
+  readonly key: string;
+  readonly type: PayloadSchemaType;
+  private readonly path: KeyPath;
+  private readonly values = new Map<Scalar, Slots>();
+  /** integer index only: non-integral numbers seen at the path (they make ranges inexact). */
+  private readonly strays = new Map<number, Slots>();
+  /** Distinct indexed values per slot. */
+  private counts = new Uint32Array(1024);
+  private slotsWithValues = 0;
+  private multiValued = 0;
+  private sorted: { keys: Float64Array; cum: Uint32Array; slots: Uint32Array } | undefined;
+  private readonly collect: (p: Payload) => boolean;
+  private readonly buf: PayloadValue[] = [];
+
+  constructor(key: string, type: PayloadSchemaType) {
+    const path = parseKeyPath(key);
+    if (!path) throw new TypeError(`invalid payload key path ${JSON.stringify(key)}`);
+    this.key = key;
+    this.type = type;
+    this.path = path;
+    this.collect = compileAnyValue(path, (v) => {
+      this.buf.push(v);
+      return false;
+    });
+  }
+
+  /** Number of slots having at least one indexed value. */
+  get size(): number {
+    return this.slotsWithValues;
+  }
+
+  /** Canonical key path (`a[].b` and `a.b` are the same index). */
+  get canonicalKey(): string {
+    return this.path.canonical;
+  }
+
+  add(slot: number, payload: Payload | undefined): void {
+    this.visit(payload, (x) => {
+      if (this.accepts(x)) {
+        if (put(this.values, x, slot)) this.inc(slot);
+      } else if (this.type === 'integer' && typeof x === 'number') {
+        put(this.strays, x, slot);
+      }
+    });
+  }
+
+  /** `payload` must be the one the slot was added with. */
+  remove(slot: number, payload: Payload | undefined): void {
+    this.visit(payload, (x) => {
+      if (this.accepts(x)) {
+        if (take(this.values, x, slot)) this.dec(slot);
+      } else if (this.type === 'integer' && typeof x === 'number') {
+        take(this.strays, x, slot);
+      }
+    });
+  }
+
+  /** Exactly the slots matching `cond`, each once, in no particular order; undefined when not answerable. */
+  lookup(cond: FieldCondition): SlotSet | undefined {
+    const plan = this.answer(cond);
+    if (!plan) return undefined;
+    const { sets, range } = plan;
+    const r = range ? this.rangeSlice(range) : undefined;
+    if (!r && sets.length === 1) return toArray(sets[0]);
+    let total = r ? r.length : 0;
+    for (const s of sets) total += s === undefined ? 0 : typeof s === 'number' ? 1 : s.size;
+    const out = new Uint32Array(total);
+    let n = 0;
+    if (r) {
+      out.set(r);
+      n = r.length;
+    }
+    for (const s of sets) {
+      if (s === undefined) continue;
+      if (typeof s === 'number') out[n++] = s;
+      else for (const slot of s) out[n++] = slot;
+    }
+    // Slots repeat only when one slot holds several matching values.
+    return this.multiValued > 0 ? dedupe(out) : out;
+  }
+
+  /** Upper-bound-ish count of matching slots (exact for a single value), O(1) or O(log n). */
+  estimate(cond: FieldCondition): number | undefined {
+    const plan = this.answer(cond);
+    if (!plan) return undefined;
+    let n = 0;
+    for (const s of plan.sets) n += s === undefined ? 0 : typeof s === 'number' ? 1 : s.size;
+    if (plan.range) {
+      const view = this.view();
+      const [lo, hi] = bounds(view.keys, plan.range);
+      if (hi > lo) n += view.cum[hi]! - view.cum[lo]!;
+    }
+    return Math.min(n, this.slotsWithValues);
+  }
+
+  private answer(cond: FieldCondition): { sets: (Slots | undefined)[]; range?: Range } | undefined {
+    if (!cond.match && !cond.range) return undefined;
+    if (parseKeyPath(cond.key)?.canonical !== this.path.canonical) return undefined;
+    const sets: (Slots | undefined)[] = [];
+    const m = cond.match;
+    if (m) {
+      if ('value' in m) {
+        if (!this.answersValue(m.value)) return undefined;
+        sets.push(this.values.get(m.value));
+      } else if ('any' in m) {
+        for (const v of m.any) if (!this.answersValue(v)) return undefined;
+        for (const v of new Set(m.any)) sets.push(this.values.get(v));
+      } else {
+        return undefined;
+      }
+    }
+    if (cond.range) {
+      if (this.type === 'keyword' || this.type === 'bool') return undefined;
+      if (this.type === 'integer' && this.strays.size > 0) return undefined;
+      return { sets, range: cond.range };
+    }
+    return { sets };
+  }
+
+  /** Can the index hold every payload value that `match.value: v` accepts? */
+  private answersValue(v: unknown): boolean {
+    switch (this.type) {
+      case 'keyword':
+        return typeof v === 'string';
+      case 'bool':
+        return typeof v === 'boolean';
+      case 'integer':
+        return typeof v === 'number' && Number.isInteger(v);
+      case 'float':
+        return typeof v === 'number';
+    }
+  }
+
+  private accepts(x: PayloadValue): x is Scalar {
+    switch (this.type) {
+      case 'keyword':
+        return typeof x === 'string';
+      case 'bool':
+        return typeof x === 'boolean';
+      case 'integer':
+        return typeof x === 'number' && Number.isInteger(x);
+      case 'float':
+        return typeof x === 'number';
+    }
+  }
+
+  private visit(payload: Payload | undefined, fn: (x: PayloadValue) => void): void {
+    if (payload === undefined) return;
+    const buf = this.buf;
+    buf.length = 0;
+    this.collect(payload);
+    for (let i = 0; i < buf.length; i++) {
+      const v = buf[i]!;
+      if (Array.isArray(v)) {
+        for (let j = 0; j < v.length; j++) {
+          const x = v[j]!;
+          if (!Array.isArray(x)) fn(x);
+        }
+      } else {
+        fn(v);
+      }
+    }
+    buf.length = 0;
+  }
+
+  private inc(slot: number): void {
+    if (slot >= this.counts.length) {
+      const grown = new Uint32Array(Math.max(slot + 1, this.counts.length * 2));
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    const c = this.counts[slot]!;
+    this.counts[slot] = c + 1;
+    if (c === 0) this.slotsWithValues++;
+    else if (c === 1) this.multiValued++;
+    this.sorted = undefined;
+  }
+
+  private dec(slot: number): void {
+    const c = this.counts[slot]!;
+    this.counts[slot] = c - 1;
+    if (c === 1) this.slotsWithValues--;
+    else if (c === 2) this.multiValued--;
+    this.sorted = undefined;
+  }
+
+  private view(): { keys: Float64Array; cum: Uint32Array; slots: Uint32Array } {
+    if (this.sorted) return this.sorted;
+    const keys = new Float64Array(this.values.size);
+    let d = 0;
+    let total = 0;
+    for (const [k, s] of this.values) {
+      keys[d++] = k as number;
+      total += typeof s === 'number' ? 1 : s.size;
+    }
+    keys.sort();
+    const cum = new Uint32Array(keys.length + 1);
+    const slots = new Uint32Array(total);
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const s = this.values.get(keys[i]!)!;
+      if (typeof s === 'number') slots[n++] = s;
+      else for (const slot of s) slots[n++] = slot;
+      cum[i + 1] = n;
+    }
+    this.sorted = { keys, cum, slots };
+    return this.sorted;
+  }
+
+  private rangeSlice(r: Range): Uint32Array {
+    const view = this.view();
+    const [lo, hi] = bounds(view.keys, r);
+    return hi > lo ? view.slots.subarray(view.cum[lo]!, view.cum[hi]!) : new Uint32Array(0);
+  }
+}
+
+function put<K>(map: Map<K, Slots>, k: K, slot: number): boolean {
+  const cur = map.get(k);
+  if (cur === undefined) {
+    map.set(k, slot);
+    return true;
+  }
+  if (typeof cur === 'number') {
+    if (cur === slot) return false;
+    map.set(k, new Set([cur, slot]));
+    return true;
+  }
+  if (cur.has(slot)) return false;
+  cur.add(slot);
+  return true;
+}
+
+function take<K>(map: Map<K, Slots>, k: K, slot: number): boolean {
+  const cur = map.get(k);
+  if (cur === undefined) return false;
+  if (typeof cur === 'number') {
+    if (cur !== slot) return false;
+    map.delete(k);
+    return true;
+  }
+  if (!cur.delete(slot)) return false;
+  if (cur.size === 1) map.set(k, cur.values().next().value as number);
+  return true;
+}
+
+function toArray(s: Slots | undefined): Uint32Array {
+  if (s === undefined) return new Uint32Array(0);
+  if (typeof s === 'number') return Uint32Array.of(s);
+  return Uint32Array.from(s);
+}
+
+/** Sorts and removes repeats, in place; returns the unique prefix. */
+function dedupe(a: Uint32Array): Uint32Array {
+  if (a.length < 2) return a;
+  a.sort();
+  let w = 1;
+  for (let i = 1; i < a.length; i++) if (a[i] !== a[w - 1]) a[w++] = a[i]!;
+  return a.subarray(0, w);
+}
+
+/** [lo, hi) over sorted distinct keys for every bound of `r` (Qdrant applies all four when given). */
+function bounds(keys: Float64Array, r: Range): [number, number] {
+  let lo = 0;
+  let hi = keys.length;
+  if (r.gt !== undefined && r.gt !== null) lo = Math.max(lo, upperBound(keys, r.gt));
+  if (r.gte !== undefined && r.gte !== null) lo = Math.max(lo, lowerBound(keys, r.gte));
+  if (r.lt !== undefined && r.lt !== null) hi = Math.min(hi, lowerBound(keys, r.lt));
+  if (r.lte !== undefined && r.lte !== null) hi = Math.min(hi, upperBound(keys, r.lte));
+  return [lo, hi];
+}
+
+/** First index whose key is >= x. */
+function lowerBound(keys: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose key is > x. */
+function upperBound(keys: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

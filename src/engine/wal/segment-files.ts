@@ -1,0 +1,63 @@
+/** Naming, listing and directory durability of WAL segment files (`wal-<first seq, 20 digits>.log`). */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { SurgeError } from '../../protocol/errors.js';
+
+/** One file of the log. `bytes` and `lastSeq` cover only what is durable (written and synced). */
+export interface Segment {
+  readonly file: string;
+  readonly firstSeq: number;
+  lastSeq: number;
+  bytes: number;
+}
+
+const SEGMENT_NAME = /^wal-(\d{20})\.log$/;
+
+export function segmentFileName(firstSeq: number): string {
+  return `wal-${String(firstSeq).padStart(20, '0')}.log`;
+}
+
+/** Segment files of `dir` in log order (zero padding makes name order seq order); other names are ignored. */
+export async function listSegmentFiles(dir: string): Promise<{ file: string; firstSeq: number }[]> {
+  const found: { file: string; firstSeq: number }[] = [];
+  for (const name of (await fs.readdir(dir)).sort()) {
+    const match = SEGMENT_NAME.exec(name);
+    if (match === null) continue;
+    const file = path.join(dir, name);
+    const firstSeq = Number(match[1]);
+    if (!Number.isSafeInteger(firstSeq)) {
+      throw walCorrupted(file, 0, 'the seq in the file name is above 2^53 - 1');
+    }
+    found.push({ file, firstSeq });
+  }
+  return found;
+}
+
+/** A created, renamed or deleted file is only durable once its directory entry is: fsync the directory. */
+export async function syncDir(dir: string): Promise<void> {
+  // Windows cannot open a directory for fsync and does not need it (NTFS journals metadata).
+  if (process.platform === 'win32') return;
+  const fh = await fs.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Creates `dir` (and parents) and makes the new entries durable. */
+export async function ensureDir(dir: string): Promise<void> {
+  const firstCreated = await fs.mkdir(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  for (let d = dir; ; d = path.dirname(d)) {
+    await syncDir(path.dirname(d));
+    if (d === firstCreated || path.dirname(d) === d) break;
+  }
+}
+
+export function walCorrupted(file: string, offset: number, reason: string): SurgeError {
+  return new SurgeError('WAL_CORRUPTED', `WAL corrupted in ${file} at offset ${offset}: ${reason}`, {
+    file,
+    offset,
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * Worker-thread entry: owns the Engine (hnswlib calls are synchronous, WAL fsyncs wait on libuv) so the
+ * HTTP thread never runs a search, an index build or a snapshot.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../../config/index.js';
+import { SurgeError } from '../../protocol/errors.js';
+import { Engine } from '../collection/engine.js';
+import { ENGINE_METHODS, type Request, type Response, type Startup } from './protocol.js';
+
+const port = parentPort!;
+const allowed = new Set<string>(ENGINE_METHODS);
+
+function serialize(e: unknown) {
+  return e instanceof SurgeError
+    ? e.toJSON()
+    : new SurgeError('INTERNAL', e instanceof Error ? e.message : String(e)).toJSON();
+}
+
+async function main(): Promise<void> {
+  let engine: Engine;
+  try {
+    engine = await Engine.open(workerData.config as Config);
+  } catch (e) {
+    port.postMessage({ type: 'failed', error: serialize(e) } satisfies Startup);
+    return;
+  }
+  port.on('message', async (req: Request) => {
+    let res: Response;
+    try {
+      if (req.method === 'close') {
+        await engine.close();
+        res = { id: req.id, ok: true, value: undefined };
+      } else {
+        if (!allowed.has(req.method)) throw new SurgeError('INTERNAL', `unknown engine method ${req.method}`);
+        const fn = engine[req.method] as (...a: unknown[]) => Promise<unknown>;
+        res = { id: req.id, ok: true, value: await fn.apply(engine, req.args) };
+      }
+    } catch (e) {
+      res = { id: req.id, ok: false, error: serialize(e) };
+    }
+    port.postMessage(res);
+  });
+  port.postMessage({ type: 'ready' } satisfies Startup);
+}
+
+void main();

@@ -1,0 +1,42 @@
+/** Messages between the main thread (WorkerEngine) and the engine's worker thread (host.ts). */
+import type { SerializedError } from '../../protocol/errors.js';
+import type { EngineApi } from '../collection/engine.js';
+
+export type EngineMethod = Exclude<keyof EngineApi, 'close'>;
+
+export const ENGINE_METHODS = [
+  'createCollection',
+  'dropCollection',
+  'listCollections',
+  'collectionExists',
+  'collectionInfo',
+  'updateAliases',
+  'listAliases',
+  'createPayloadIndex',
+  'deletePayloadIndex',
+  'upsert',
+  'deletePoints',
+  'setPayload',
+  'overwritePayload',
+  'deletePayload',
+  'clearPayload',
+  'retrieve',
+  'scroll',
+  'count',
+  'search',
+  'searchBatch',
+  'whenIndexed',
+  'snapshot',
+  'stats',
+] as const satisfies readonly EngineMethod[];
+
+// Compile-time check that the list is complete: a method added to EngineApi must be listed above.
+type Missing = Exclude<EngineMethod, (typeof ENGINE_METHODS)[number]>;
+const _complete: Missing extends never ? true : Missing = true;
+void _complete;
+
+export type Request = { id: number; method: EngineMethod | 'close'; args: unknown[] };
+export type Response =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: SerializedError };
+export type Startup = { type: 'ready' } | { type: 'failed'; error: SerializedError };
