@@ -19,11 +19,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Throws a catalogue error unless `p` is a JSON object within limits; returns its JSON size in bytes. */
+/** Throws a catalogue error unless `p` is a JSON object within limits; returns a private copy of it. */
 export function validatePayload(p: unknown, limits: PayloadLimits, where = 'payload'): Payload {
   if (!isPlainObject(p)) throw new SurgeError('INVALID_PAYLOAD', `${where} must be a JSON object`);
   walk(p, 1, where, limits.max_payload_depth);
-  const bytes = Buffer.byteLength(JSON.stringify(p));
+  const json = JSON.stringify(p);
+  const bytes = Buffer.byteLength(json);
   if (bytes > limits.max_payload_bytes) {
     throw new SurgeError(
       'PAYLOAD_TOO_LARGE',
@@ -31,7 +32,8 @@ export function validatePayload(p: unknown, limits: PayloadLimits, where = 'payl
       { bytes, limit: limits.max_payload_bytes },
     );
   }
-  return p as Payload;
+  // The engine keeps its own copy: a caller mutating its object later must not change stored state.
+  return JSON.parse(json) as Payload;
 }
 
 function walk(v: unknown, depth: number, path: string, maxDepth: number): void {
