@@ -32,8 +32,8 @@ const payloadArb = fc.record(
 const filterArb: fc.Arbitrary<Filter> = fc.oneof(
   fc.constantFrom('red', 'green').map((c) => ({ must: [{ key: 'color', match: { value: c } }] })),
   fc.integer({ min: 0, max: 9 }).map((n) => ({ must: [{ key: 'n', range: { gte: n } }] })),
-  fc.constant({ must_not: [{ key: 'flag', match: { value: true } }] }),
-  fc.constant({ should: [{ is_empty: { key: 'color' } }, { key: 'n', match: { any: [1, 2, 3] } }] }),
+  fc.constant<Filter>({ must_not: [{ key: 'flag', match: { value: true } }] }),
+  fc.constant<Filter>({ should: [{ is_empty: { key: 'color' } }, { key: 'n', match: { any: [1, 2, 3] } }] }),
 );
 
 type Cmd =

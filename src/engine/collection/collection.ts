@@ -64,6 +64,8 @@ export interface CollectionStats {
   lastSnapshotMs: number;
   wal: ReturnType<Wal['stats']>;
   memoryBytes: number;
+  /** Searches answered by each planner path (observability, and tests prove which path ran). */
+  searches: { exact: number; graph: number };
 }
 
 export class Collection {
@@ -88,6 +90,7 @@ export class Collection {
   private opsSinceSnapshot = 0;
   private lastSnapshotAt = Date.now();
   private snapshotCount = 0;
+  private readonly searches = { exact: 0, graph: 0 };
   private lastSnapshotMs = 0;
   /** Resolvers waiting for the indexer to go idle (tests and benchmarks). */
   private idleWaiters: (() => void)[] = [];
@@ -517,6 +520,7 @@ export class Collection {
     const estimate = plan ? plan.estimate : this.idMap.size;
     const exact = req.params?.exact === true || estimate * kbPerPoint < hnsw.full_scan_threshold;
 
+    this.searches[exact ? 'exact' : 'graph']++;
     const top = exact
       ? this.exactSearch(query, k, plan)
       : await this.graphSearch(query, k, Math.max(ef, k), plan);
@@ -725,6 +729,7 @@ export class Collection {
       lastSnapshotMs: this.lastSnapshotMs,
       wal: this.wal.stats(),
       memoryBytes,
+      searches: { ...this.searches },
     };
   }
 

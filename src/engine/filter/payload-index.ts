@@ -16,15 +16,20 @@
  * A condition with both match and range (Qdrant ORs them) is answered when both parts are.
  *
  * Storage: value → one slot (a number) or a Set of slots, so a high-cardinality float field does not pay for a
- * Set per value. Ranges use a sorted view (distinct values, prefix counts, slots) rebuilt lazily after writes;
- * estimates on it are two binary searches.
+ * Set per value. Numeric types add a sorted view for ranges (sorted-slots.ts): a snapshot plus a bounded delta,
+ * so writes never trigger a full re-sort and range estimates stay O(log n + delta).
  */
 import type { Payload, PayloadSchemaType, PayloadValue } from '../types.js';
 import { compileAnyValue, type KeyPath, parseKeyPath } from './json-path.js';
+import { put, type Slots, SortedSlots, sizeOf, take } from './sorted-slots.js';
 import type { FieldCondition, Range } from './types.js';
 
 type Scalar = string | number | boolean;
-type Slots = number | Set<number>;
+
+export interface PayloadIndexOptions {
+  /** Writes buffered beside the sorted range view before a query merges them in (tests use tiny values). */
+  rangeDeltaLimit?: number;
+}
 
 export type SlotSet = Uint32Array;
 
@@ -39,16 +44,20 @@ export class PayloadIndex {
   private counts = new Uint32Array(1024);
   private slotsWithValues = 0;
   private multiValued = 0;
-  private sorted: { keys: Float64Array; cum: Uint32Array; slots: Uint32Array } | undefined;
+  private readonly sorted: SortedSlots | undefined;
   private readonly collect: (p: Payload) => boolean;
   private readonly buf: PayloadValue[] = [];
 
-  constructor(key: string, type: PayloadSchemaType) {
+  constructor(key: string, type: PayloadSchemaType, options: PayloadIndexOptions = {}) {
     const path = parseKeyPath(key);
     if (!path) throw new TypeError(`invalid payload key path ${JSON.stringify(key)}`);
     this.key = key;
     this.type = type;
     this.path = path;
+    if (type === 'integer' || type === 'float') {
+      const values = this.values as Map<unknown, Slots> as Map<number, Slots>;
+      this.sorted = new SortedSlots(() => values, options.rangeDeltaLimit);
+    }
     this.collect = compileAnyValue(path, (v) => {
       this.buf.push(v);
       return false;
@@ -68,7 +77,10 @@ export class PayloadIndex {
   add(slot: number, payload: Payload | undefined): void {
     this.visit(payload, (x) => {
       if (this.accepts(x)) {
-        if (put(this.values, x, slot)) this.inc(slot);
+        if (put(this.values, x, slot)) {
+          this.inc(slot);
+          this.sorted?.onAdd(x as number, slot);
+        }
       } else if (this.type === 'integer' && typeof x === 'number') {
         put(this.strays, x, slot);
       }
@@ -79,7 +91,10 @@ export class PayloadIndex {
   remove(slot: number, payload: Payload | undefined): void {
     this.visit(payload, (x) => {
       if (this.accepts(x)) {
-        if (take(this.values, x, slot)) this.dec(slot);
+        if (take(this.values, x, slot)) {
+          this.dec(slot);
+          this.sorted?.onRemove(x as number, slot);
+        }
       } else if (this.type === 'integer' && typeof x === 'number') {
         take(this.strays, x, slot);
       }
@@ -91,10 +106,11 @@ export class PayloadIndex {
     const plan = this.answer(cond);
     if (!plan) return undefined;
     const { sets, range } = plan;
-    const r = range ? this.rangeSlice(range) : undefined;
+    const r = range ? this.sorted!.slots(range) : undefined;
     if (!r && sets.length === 1) return toArray(sets[0]);
+    if (r && sets.length === 0) return this.multiValued > 0 ? dedupe(r) : r;
     let total = r ? r.length : 0;
-    for (const s of sets) total += s === undefined ? 0 : typeof s === 'number' ? 1 : s.size;
+    for (const s of sets) total += sizeOf(s);
     const out = new Uint32Array(total);
     let n = 0;
     if (r) {
@@ -106,8 +122,8 @@ export class PayloadIndex {
       if (typeof s === 'number') out[n++] = s;
       else for (const slot of s) out[n++] = slot;
     }
-    // Slots repeat only when one slot holds several matching values.
-    return this.multiValued > 0 ? dedupe(out) : out;
+    // Slots repeat when one slot holds several matching values, or when match and range both cover a value.
+    return this.multiValued > 0 || r ? dedupe(out) : out;
   }
 
   /** Upper-bound-ish count of matching slots (exact for a single value), O(1) or O(log n). */
@@ -115,12 +131,8 @@ export class PayloadIndex {
     const plan = this.answer(cond);
     if (!plan) return undefined;
     let n = 0;
-    for (const s of plan.sets) n += s === undefined ? 0 : typeof s === 'number' ? 1 : s.size;
-    if (plan.range) {
-      const view = this.view();
-      const [lo, hi] = bounds(view.keys, plan.range);
-      if (hi > lo) n += view.cum[hi]! - view.cum[lo]!;
-    }
+    for (const s of plan.sets) n += sizeOf(s);
+    if (plan.range) n += this.sorted!.count(plan.range);
     return Math.min(n, this.slotsWithValues);
   }
 
@@ -204,7 +216,6 @@ export class PayloadIndex {
     this.counts[slot] = c + 1;
     if (c === 0) this.slotsWithValues++;
     else if (c === 1) this.multiValued++;
-    this.sorted = undefined;
   }
 
   private dec(slot: number): void {
@@ -212,66 +223,7 @@ export class PayloadIndex {
     this.counts[slot] = c - 1;
     if (c === 1) this.slotsWithValues--;
     else if (c === 2) this.multiValued--;
-    this.sorted = undefined;
   }
-
-  private view(): { keys: Float64Array; cum: Uint32Array; slots: Uint32Array } {
-    if (this.sorted) return this.sorted;
-    const keys = new Float64Array(this.values.size);
-    let d = 0;
-    let total = 0;
-    for (const [k, s] of this.values) {
-      keys[d++] = k as number;
-      total += typeof s === 'number' ? 1 : s.size;
-    }
-    keys.sort();
-    const cum = new Uint32Array(keys.length + 1);
-    const slots = new Uint32Array(total);
-    let n = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const s = this.values.get(keys[i]!)!;
-      if (typeof s === 'number') slots[n++] = s;
-      else for (const slot of s) slots[n++] = slot;
-      cum[i + 1] = n;
-    }
-    this.sorted = { keys, cum, slots };
-    return this.sorted;
-  }
-
-  private rangeSlice(r: Range): Uint32Array {
-    const view = this.view();
-    const [lo, hi] = bounds(view.keys, r);
-    return hi > lo ? view.slots.subarray(view.cum[lo]!, view.cum[hi]!) : new Uint32Array(0);
-  }
-}
-
-function put<K>(map: Map<K, Slots>, k: K, slot: number): boolean {
-  const cur = map.get(k);
-  if (cur === undefined) {
-    map.set(k, slot);
-    return true;
-  }
-  if (typeof cur === 'number') {
-    if (cur === slot) return false;
-    map.set(k, new Set([cur, slot]));
-    return true;
-  }
-  if (cur.has(slot)) return false;
-  cur.add(slot);
-  return true;
-}
-
-function take<K>(map: Map<K, Slots>, k: K, slot: number): boolean {
-  const cur = map.get(k);
-  if (cur === undefined) return false;
-  if (typeof cur === 'number') {
-    if (cur !== slot) return false;
-    map.delete(k);
-    return true;
-  }
-  if (!cur.delete(slot)) return false;
-  if (cur.size === 1) map.set(k, cur.values().next().value as number);
-  return true;
 }
 
 function toArray(s: Slots | undefined): Uint32Array {
@@ -287,39 +239,4 @@ function dedupe(a: Uint32Array): Uint32Array {
   let w = 1;
   for (let i = 1; i < a.length; i++) if (a[i] !== a[w - 1]) a[w++] = a[i]!;
   return a.subarray(0, w);
-}
-
-/** [lo, hi) over sorted distinct keys for every bound of `r` (Qdrant applies all four when given). */
-function bounds(keys: Float64Array, r: Range): [number, number] {
-  let lo = 0;
-  let hi = keys.length;
-  if (r.gt !== undefined && r.gt !== null) lo = Math.max(lo, upperBound(keys, r.gt));
-  if (r.gte !== undefined && r.gte !== null) lo = Math.max(lo, lowerBound(keys, r.gte));
-  if (r.lt !== undefined && r.lt !== null) hi = Math.min(hi, lowerBound(keys, r.lt));
-  if (r.lte !== undefined && r.lte !== null) hi = Math.min(hi, upperBound(keys, r.lte));
-  return [lo, hi];
-}
-
-/** First index whose key is >= x. */
-function lowerBound(keys: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose key is > x. */
-function upperBound(keys: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

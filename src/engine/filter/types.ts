@@ -1,5 +1,4 @@
 /** Qdrant's filter language, the subset surgevec supports (docs/API.md lists it). */
-import type { PointId } from '../types.js';
 
 export interface Filter {
   must?: Condition | Condition[] | null;
@@ -33,7 +32,8 @@ export interface IsNullCondition {
 }
 
 export interface HasIdCondition {
-  has_id: PointId[];
+  /** Point ids (u64 number/bigint or UUID string); spelled out to keep this file free of imports. */
+  has_id: (number | bigint | string)[];
 }
 
 /** A nested filter is itself a condition (Qdrant allows `{ must: [...] }` inside `should`). */

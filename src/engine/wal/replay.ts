@@ -2,7 +2,7 @@
  * Streams records back out of WAL files, one file and one chunk at a time, so replaying a log of any size
  * costs one chunk of memory plus whatever the consumer keeps.
  */
-import { walCorrupted } from './segment-files.js';
+import { asStorageError, walCorrupted } from './segment-files.js';
 import { SegmentScanner } from './segment-scanner.js';
 
 export interface WalRecord {
@@ -22,7 +22,9 @@ export async function* replaySegments(
 ): AsyncGenerator<WalRecord> {
   let previous = -1;
   for (const { file, bytes } of files) {
-    const scanner = await SegmentScanner.open(file, bytes);
+    const scanner = await SegmentScanner.open(file, bytes).catch((e: unknown) => {
+      throw asStorageError(e, `WAL replay could not open ${file}`);
+    });
     try {
       for (;;) {
         const step = await scanner.next();

@@ -1,7 +1,7 @@
 /** Naming, listing and directory durability of WAL segment files (`wal-<first seq, 20 digits>.log`). */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SurgeError } from '../../protocol/errors.js';
+import { isSurgeError, SurgeError } from '../../protocol/errors.js';
 
 /** One file of the log. `bytes` and `lastSeq` cover only what is durable (written and synced). */
 export interface Segment {
@@ -60,4 +60,15 @@ export function walCorrupted(file: string, offset: number, reason: string): Surg
     file,
     offset,
   });
+}
+
+/** File-system failures leave the WAL as STORAGE_ERROR (disk full, permissions); catalogue errors pass through. */
+export function asStorageError(e: unknown, context: string): SurgeError {
+  if (isSurgeError(e)) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const error = new SurgeError('STORAGE_ERROR', `${context}: ${e instanceof Error ? e.message : String(e)}`, {
+    ...(code === undefined ? {} : { code }),
+  });
+  error.cause = e;
+  return error;
 }

@@ -14,7 +14,7 @@ import { SurgeError } from '../../protocol/errors.js';
 import { encodeRecord, MAX_OP_BYTES } from './record.js';
 import { recover, type WalOpenReport } from './recovery.js';
 import { replaySegments, type WalRecord } from './replay.js';
-import { ensureDir, type Segment, segmentFileName, syncDir } from './segment-files.js';
+import { asStorageError, ensureDir, type Segment, segmentFileName, syncDir } from './segment-files.js';
 
 export type { WalOpenReport } from './recovery.js';
 export type { WalRecord } from './replay.js';
@@ -90,15 +90,19 @@ export class Wal {
       throw new RangeError(`segmentBytes must be a positive integer, got ${segmentBytes}`);
     }
     const absDir = path.resolve(dir);
-    await ensureDir(absDir);
-    const { segments, report } = await recover(absDir);
-    const wal = new Wal(absDir, segments, report, segmentBytes, options.fsync ?? true);
-    const last = segments.at(-1);
-    if (last !== undefined) {
-      const fh = await fs.open(last.file, 'r+');
-      wal.active = { segment: last, fh, pos: last.bytes, writtenSeq: last.lastSeq, syncedPos: last.bytes };
+    try {
+      await ensureDir(absDir);
+      const { segments, report } = await recover(absDir);
+      const wal = new Wal(absDir, segments, report, segmentBytes, options.fsync ?? true);
+      const last = segments.at(-1);
+      if (last !== undefined) {
+        const fh = await fs.open(last.file, 'r+');
+        wal.active = { segment: last, fh, pos: last.bytes, writtenSeq: last.lastSeq, syncedPos: last.bytes };
+      }
+      return wal;
+    } catch (e) {
+      throw asStorageError(e, `WAL could not be opened in ${absDir}`);
     }
-    return wal;
   }
 
   /** Seq of the last durable record; 0 when the log is empty. */
@@ -113,15 +117,8 @@ export class Wal {
   append(seq: number, op: Uint8Array): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed') return Promise.reject(this.closedError());
     if (this.state === 'failed') {
-      return Promise.reject(
-        new SurgeError(
-          'STORAGE_ERROR',
-          `WAL refuses appends after a failed write: ${this.failure?.message}`,
-          {
-            dir: this.dir,
-          },
-        ),
-      );
+      const message = `WAL refuses appends after a failed write: ${this.failure?.message}`;
+      return Promise.reject(new SurgeError('STORAGE_ERROR', message, { dir: this.dir }));
     }
     if (!Number.isSafeInteger(seq) || seq <= this.acceptedSeq) {
       return Promise.reject(
@@ -193,8 +190,10 @@ export class Wal {
       // Records join this file while it is below segmentBytes, so a file overshoots by at most one record.
       let end = start;
       let bytes = 0;
-      while (end < group.length && active.pos + bytes < this.segmentBytes)
-        bytes += group[end++]!.frame.length;
+      while (end < group.length && active.pos + bytes < this.segmentBytes) {
+        bytes += group[end]!.frame.length;
+        end++;
+      }
       await this.writeRun(active, group, start, end, bytes);
       start = end;
     }
@@ -260,14 +259,7 @@ export class Wal {
 
   private fail(cause: unknown, group: PendingAppend[]): void {
     const file = this.active?.segment.file ?? this.dir;
-    const error = new SurgeError(
-      'STORAGE_ERROR',
-      `WAL write or fsync failed in ${file}: ${messageOf(cause)}`,
-      {
-        file,
-      },
-    );
-    error.cause = cause;
+    const error = asStorageError(cause, `WAL write or fsync failed in ${file}`);
     this.failure = error;
     if (this.state === 'open') this.state = 'failed';
     const rejected = group.concat(this.queue);
@@ -286,9 +278,7 @@ export class Wal {
         deleted++;
       }
     } catch (e) {
-      throw new SurgeError('STORAGE_ERROR', `WAL could not delete an old file: ${messageOf(e)}`, {
-        dir: this.dir,
-      });
+      throw asStorageError(e, `WAL could not delete an old file in ${this.dir}`);
     } finally {
       if (deleted > 0) await syncDir(this.dir);
     }
@@ -302,7 +292,7 @@ export class Wal {
     try {
       if (active !== undefined && this.failure === undefined) await this.sync(active, true);
     } catch (e) {
-      throw new SurgeError('STORAGE_ERROR', `WAL fsync at close failed: ${messageOf(e)}`, { dir: this.dir });
+      throw asStorageError(e, `WAL fsync at close failed in ${this.dir}`);
     } finally {
       this.state = 'closed';
       await active?.fh.close();
@@ -318,10 +308,6 @@ function frames(group: PendingAppend[], start: number, end: number): Buffer[] {
   const out: Buffer[] = [];
   for (let i = start; i < end; i++) out.push(group[i]!.frame);
   return out;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 // biome-ignore lint/correctness/useYield: rejects on first next(), like the generator it stands in for.

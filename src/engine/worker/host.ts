@@ -2,6 +2,7 @@
  * Worker-thread entry: owns the Engine (hnswlib calls are synchronous, WAL fsyncs wait on libuv) so the
  * HTTP thread never runs a search, an index build or a snapshot.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../../config/index.js';
 import { SurgeError } from '../../protocol/errors.js';
@@ -18,6 +19,11 @@ function serialize(e: unknown) {
 }
 
 async function main(): Promise<void> {
+  // On Linux, setpriority(0) renices only the calling thread: the engine yields a core to the HTTP thread
+  // when both want one (measured in test/engine/event-loop.test.ts). Best effort elsewhere.
+  try {
+    setPriority(0, 5);
+  } catch {}
   let engine: Engine;
   try {
     engine = await Engine.open(workerData.config as Config);
