@@ -1,30 +1,54 @@
 /**
- * `surgevec serve`. Until the HTTP server lands (issue #4) this opens the engine on the data directory —
- * recovering it from snapshot + WAL — reports what it found, and runs until SIGINT/SIGTERM, then closes
- * cleanly (WAL flushed, snapshot written).
+ * `surgevec serve`: the engine in its worker thread, the Fastify app on top, graceful shutdown on
+ * SIGTERM/SIGINT (readiness turns 503, no new connections, in-flight requests get a deadline, WAL flushed,
+ * snapshot written, exit 0).
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import { WorkerEngine } from '../engine/index.js';
+import { createLogger } from '../platform/logger.js';
+import { buildApp } from '../server/app.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export async function serveCommand(config: Readonly<Config>): Promise<void> {
+  const log = createLogger(config.log.level);
   const t0 = performance.now();
   const engine = await WorkerEngine.open(config);
-  const names = await engine.listCollections();
-  const ms = Math.round(performance.now() - t0);
+  const app = await buildApp({ engine, config, logger: log, version: VERSION });
+  const { host, port } = config.server;
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  const collections = (await engine.listCollections()).length;
   process.stdout.write(
-    `surgevec engine ready in ${ms} ms: ${names.length} collection(s) in ${config.storage.data_dir}. ` +
-      `The HTTP server (http://${config.server.host}:${config.server.port}) arrives in the next step; Ctrl-C stops.\n`,
+    `surgevec ${VERSION} ready at http://${host.includes(':') ? `[${host}]` : host}:${bound} ` +
+      `(${collections} collection(s) in ${config.storage.data_dir}, ${Math.round(performance.now() - t0)} ms)\n`,
   );
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`${signal}: closing the engine (flushing WAL, writing snapshots)\n`);
-    await engine.close();
-    process.exit(0);
+    log.info({ signal }, 'draining: readiness is now 503');
+    app.surge.state = 'draining';
+    const deadline = setTimeout(() => {
+      log.warn('shutdown deadline reached: closing remaining connections');
+      app.server.closeAllConnections();
+    }, config.server.shutdown_timeout_ms);
+    try {
+      await app.close();
+      await engine.close();
+      clearTimeout(deadline);
+      log.info('stopped cleanly');
+      process.exit(0);
+    } catch (e) {
+      log.error({ err: e }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  // Keeps the process alive while the engine worker runs; signals end it.
-  setInterval(() => {}, 1 << 30);
 }

@@ -17,6 +17,22 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.int().min(0).max(65535).default(6333),
+      body_limit_bytes: z
+        .int()
+        .min(1024)
+        .default(32 << 20),
+      request_timeout_ms: z.int().min(0).default(60_000),
+      keep_alive_timeout_ms: z.int().min(0).default(72_000),
+      // Responses larger than this many bytes are compressed when the client accepts it.
+      compress_threshold_bytes: z.int().min(0).default(4096),
+      shutdown_timeout_ms: z.int().min(0).default(10_000),
+      http2: z.boolean().default(false),
+      tls_cert: z.string().optional(),
+      tls_key: z.string().optional(),
+      // Concurrent searches are coalesced into one engine batch of at most this many.
+      search_batch_max: z.int().min(1).default(100),
+      ws_max_in_flight: z.int().min(1).default(64),
+      stream_batch_points: z.int().min(1).default(1000),
     })
     .prefault({}),
   storage: z

@@ -3,7 +3,7 @@
  * .dependency-cruiser.cjs). The engine knows nothing about HTTP.
  */
 export type { CollectionStats, UpsertBatch } from './collection/collection.js';
-export { Engine, type EngineApi, validateName } from './collection/engine.js';
+export { Engine, type EngineApi, type SearchOutcome, validateName } from './collection/engine.js';
 export { compareKeys, keyToId, pointKey } from './point-id.js';
 export type * from './types.js';
 export { WorkerEngine } from './worker/worker-engine.js';

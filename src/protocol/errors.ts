@@ -5,6 +5,18 @@
  */
 export const errors = {
   INVALID_REQUEST: { status: 400, hint: 'check the request body against docs/API.md' },
+  INVALID_JSON: { status: 400, hint: 'the body must be valid JSON (Content-Type: application/json)' },
+  BODY_TOO_LARGE: {
+    status: 413,
+    hint: 'split the request, or stream points with POST /collections/{name}/points/stream',
+  },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, hint: 'send Content-Type: application/json' },
+  ROUTE_NOT_FOUND: { status: 404, hint: 'see docs/API.md for the paths surgevec serves' },
+  UNSUPPORTED_ENDPOINT: {
+    status: 501,
+    hint: 'this Qdrant endpoint is not implemented by surgevec (docs/API.md lists what is)',
+  },
+  REQUEST_TIMEOUT: { status: 408, hint: 'send the request faster or raise server.request_timeout_ms' },
   INVALID_NAME: {
     status: 400,
     hint: 'names may use letters, digits, "_" and "-" only, 1 to 255 characters',
@@ -40,6 +52,11 @@ export const errors = {
   },
   LIMIT_EXCEEDED: { status: 400, hint: 'lower limit/offset/batch size below the documented maximum' },
   ENGINE_CLOSED: { status: 503, hint: 'the engine is shutting down or not started; retry shortly' },
+  SHUTTING_DOWN: { status: 503, hint: 'the server is draining before exit; retry on another instance' },
+  TOO_MANY_IN_FLIGHT: {
+    status: 429,
+    hint: 'wait for answers before sending more on this connection (in-flight cap)',
+  },
   WAL_CORRUPTED: {
     status: 500,
     hint: 'restore the named file from a backup or truncate it at the offset, then restart',

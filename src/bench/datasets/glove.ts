@@ -166,6 +166,8 @@ const POW10 = (() => {
 
 class Scanner {
   pos = 0;
+  /** Whether the last string scanned held an escape (then only JSON.parse decodes it right). */
+  escaped = false;
   constructor(readonly buf: Buffer) {}
 
   fail(what: string): never {
@@ -200,7 +202,13 @@ class Scanner {
     const b = this.buf;
     if (b[this.pos] !== QUOTE) this.fail('a string');
     let p = this.pos + 1;
-    while (p < b.length && b[p] !== QUOTE) p += b[p] === BACKSLASH ? 2 : 1;
+    this.escaped = false;
+    while (p < b.length && b[p] !== QUOTE) {
+      if (b[p] === BACKSLASH) {
+        this.escaped = true;
+        p += 2;
+      } else p++;
+    }
     if (p >= b.length) this.fail('the end of a string');
     this.pos = p + 1;
     return p;
@@ -342,10 +350,9 @@ export function parseWinkEmbeddings(buf: Buffer): ParsedEmbeddings {
         `${GLOVE_SOURCE_PACKAGE}: row ${r} norm ${Math.sqrt(norm)} differs from stored ${stored}`,
       );
     }
-    const key =
-      buf.indexOf(BACKSLASH, keyStart + 1) >= 0 && buf.indexOf(BACKSLASH, keyStart + 1) < keyEnd
-        ? (JSON.parse(buf.toString('utf8', keyStart, keyEnd + 1)) as string)
-        : buf.toString('utf8', keyStart + 1, keyEnd);
+    const key = s.escaped
+      ? (JSON.parse(buf.toString('utf8', keyStart, keyEnd + 1)) as string)
+      : buf.toString('utf8', keyStart + 1, keyEnd);
     if (key !== words[r])
       throw new Error(`${GLOVE_SOURCE_PACKAGE}: vector "${key}" has the index of "${words[r]}"`);
     count++;

@@ -619,6 +619,7 @@ export class Collection {
       liveCount: this.idMap.size,
       sampleLive: (n) => this.sampleLive(n),
       payloadOf: (slot) => this.payloadOf(slot),
+      slotOf: (key) => this.idMap.get(key),
       keyOf: (slot) => {
         const seg = this.segmentOf(slot)!;
         return seg.keys[slot - seg.base]!;

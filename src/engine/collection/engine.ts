@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config, EngineConfig } from '../../config/index.js';
-import { SurgeError } from '../../protocol/errors.js';
+import { type SerializedError, SurgeError } from '../../protocol/errors.js';
 import type {
   AliasAction,
   AliasDescription,
@@ -96,12 +96,16 @@ export interface EngineApi {
   count(name: string, filter?: Filter | null): Promise<number>;
   search(name: string, request: SearchRequest): Promise<ScoredPoint[]>;
   searchBatch(name: string, requests: SearchRequest[]): Promise<ScoredPoint[][]>;
+  /** Like searchBatch, but each search succeeds or fails on its own (a server coalescing unrelated callers). */
+  searchEach(name: string, requests: SearchRequest[]): Promise<SearchOutcome[]>;
   /** Resolves when every collection has indexed all applied points. */
   whenIndexed(name?: string): Promise<void>;
   snapshot(name?: string): Promise<void>;
   stats(): Promise<Record<string, CollectionStats>>;
   close(): Promise<void>;
 }
+
+export type SearchOutcome = ScoredPoint[] | { error: SerializedError };
 
 export class Engine implements EngineApi {
   private readonly collections = new Map<string, Collection>();
@@ -368,6 +372,21 @@ export class Engine implements EngineApi {
     const c = this.collection(name);
     const out: ScoredPoint[][] = [];
     for (const r of requests) out.push(await c.search(r));
+    return out;
+  }
+
+  async searchEach(name: string, requests: SearchRequest[]): Promise<SearchOutcome[]> {
+    if (!Array.isArray(requests)) throw new SurgeError('INVALID_REQUEST', 'searches must be a list');
+    const c = this.collection(name);
+    const out: SearchOutcome[] = [];
+    for (const r of requests) {
+      try {
+        out.push(await c.search(r));
+      } catch (e) {
+        const err = e instanceof SurgeError ? e : new SurgeError('INTERNAL', String(e));
+        out.push({ error: err.toJSON() });
+      }
+    }
     return out;
   }
 

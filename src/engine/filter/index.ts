@@ -2,6 +2,6 @@
 export { compileFilter, type FilterPredicate } from './evaluate.js';
 export { canonicalKey } from './json-path.js';
 export { MAX_FILTER_DEPTH, parseFilter } from './parse.js';
-export { PayloadIndex } from './payload-index.js';
+export { PayloadIndex, type PayloadIndexOptions } from './payload-index.js';
 export { type FilterPlan, PLANNER_SAMPLE, type PlannerContext, planFilter } from './planner.js';
 export type * from './types.js';

@@ -9,7 +9,7 @@
  * Exactness, per type (anything else → undefined):
  * - keyword: match.value string, match.any of strings.
  * - integer: match.value integer, match.any of integers; range only while no slot holds a non-integral number
- *   at this path (such a number matches a range but is not in the index, so we keep a count of them).
+ *   at this path (such a number matches a range but is not in the index, so the index tracks them apart).
  * - float: match.value / match.any of integers (numbers are all indexed), range.
  * - bool: match.value boolean.
  * - `except` never: it matches values outside the index's type (and nested arrays, objects…).
@@ -30,8 +30,6 @@ export interface PayloadIndexOptions {
   /** Writes buffered beside the sorted range view before a query merges them in (tests use tiny values). */
   rangeDeltaLimit?: number;
 }
-
-export type SlotSet = Uint32Array;
 
 export class PayloadIndex {
   readonly key: string;
@@ -102,7 +100,7 @@ export class PayloadIndex {
   }
 
   /** Exactly the slots matching `cond`, each once, in no particular order; undefined when not answerable. */
-  lookup(cond: FieldCondition): SlotSet | undefined {
+  lookup(cond: FieldCondition): Uint32Array | undefined {
     const plan = this.answer(cond);
     if (!plan) return undefined;
     const { sets, range } = plan;
@@ -126,7 +124,10 @@ export class PayloadIndex {
     return this.multiValued > 0 || r ? dedupe(out) : out;
   }
 
-  /** Upper-bound-ish count of matching slots (exact for a single value), O(1) or O(log n). */
+  /**
+   * An upper bound on the matching slots, never above `size`: exact for match.value; O(1) for match,
+   * O(log n + delta) for ranges (see sorted-slots.ts).
+   */
   estimate(cond: FieldCondition): number | undefined {
     const plan = this.answer(cond);
     if (!plan) return undefined;
@@ -143,10 +144,10 @@ export class PayloadIndex {
     const m = cond.match;
     if (m) {
       if ('value' in m) {
-        if (!this.answersValue(m.value)) return undefined;
+        if (!this.accepts(m.value)) return undefined;
         sets.push(this.values.get(m.value));
       } else if ('any' in m) {
-        for (const v of m.any) if (!this.answersValue(v)) return undefined;
+        for (const v of m.any) if (!this.accepts(v)) return undefined;
         for (const v of new Set(m.any)) sets.push(this.values.get(v));
       } else {
         return undefined;
@@ -160,20 +161,7 @@ export class PayloadIndex {
     return { sets };
   }
 
-  /** Can the index hold every payload value that `match.value: v` accepts? */
-  private answersValue(v: unknown): boolean {
-    switch (this.type) {
-      case 'keyword':
-        return typeof v === 'string';
-      case 'bool':
-        return typeof v === 'boolean';
-      case 'integer':
-        return typeof v === 'number' && Number.isInteger(v);
-      case 'float':
-        return typeof v === 'number';
-    }
-  }
-
+  /** Is `x` of the schema's type? (Then equality on it is answered exactly, since every such value is indexed.) */
   private accepts(x: PayloadValue): x is Scalar {
     switch (this.type) {
       case 'keyword':

@@ -25,6 +25,7 @@ export const ENGINE_METHODS = [
   'count',
   'search',
   'searchBatch',
+  'searchEach',
   'whenIndexed',
   'snapshot',
   'stats',

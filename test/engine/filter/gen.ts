@@ -58,12 +58,36 @@ export function payloadAlongArb(path: string): fc.Arbitrary<Payload | undefined>
   return fc.oneof({ weight: 3, arbitrary: shaped }, { weight: 1, arbitrary: payloadArb });
 }
 
-// Lower bounds mostly below upper bounds, so most ranges are satisfiable (some still cross, and match nothing).
+/** Payloads with values at several of `paths` at once (top-level merge of shaped payloads). */
+export function payloadMixArb(paths: readonly string[]): fc.Arbitrary<Payload | undefined> {
+  const one = fc.oneof(...paths.map(payloadAlongArb));
+  return fc
+    .array(one, { minLength: 1, maxLength: 3 })
+    .map((ps) =>
+      ps.every((p) => p === undefined) ? undefined : (Object.assign({}, ...ps.filter(Boolean)) as Payload),
+    );
+}
+
+// Mostly one lower and one upper bound, lower below upper; sometimes all four at random (often contradictory).
 const low = fc.constantFrom(-2, -1, -0.5, 0, 0.5, 1);
 const high = fc.constantFrom(0.5, 1, 1.5, 2, 3);
-export const rangeArb: fc.Arbitrary<Range> = fc.record(
-  { gt: low, gte: low, lt: high, lte: high },
-  { requiredKeys: [] },
+const anyBound = fc.constantFrom(-2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3);
+export const rangeArb: fc.Arbitrary<Range> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .record({
+        lo: fc.option(fc.tuple(fc.constantFrom('gt', 'gte'), low), { nil: undefined }),
+        hi: fc.option(fc.tuple(fc.constantFrom('lt', 'lte'), high), { nil: undefined }),
+      })
+      .map(
+        ({ lo, hi }) => ({ ...(lo ? { [lo[0]]: lo[1] } : {}), ...(hi ? { [hi[0]]: hi[1] } : {}) }) as Range,
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ gt: anyBound, gte: anyBound, lt: anyBound, lte: anyBound }, { requiredKeys: [] }),
+  },
 );
 
 const ints = fc.integer({ min: -2, max: 3 });
@@ -109,6 +133,36 @@ export function filterArb(ids: readonly number[], paths: readonly string[] = PAT
     ),
   }));
   return t.filter;
+}
+
+/** Filters a planner can use: a `must` of one or two field conditions, sometimes a lone `should` or a `must_not`. */
+export function plannableFilterArb(paths: readonly string[]): fc.Arbitrary<Filter> {
+  const key = fc.constantFrom(...paths);
+  // Conditions some index type can answer (value, any, or a range alone), plus any field condition.
+  const field = fc.oneof(
+    fc.record({ key, match: fc.record({ value: fc.oneof(strs, ints, fc.boolean()) }) }),
+    fc.record({
+      key,
+      match: fc.record({ any: fc.oneof(fc.array(strs, { maxLength: 3 }), fc.array(ints, { maxLength: 3 })) }),
+    }),
+    fc.record({ key, range: rangeArb }),
+    fieldConditionArb(paths),
+  ) as fc.Arbitrary<FieldCondition>;
+  const rarely = (a: fc.Arbitrary<Condition[]>) => fc.option(a, { nil: undefined, freq: 3 });
+  return fc
+    .record({
+      must: fc.oneof(
+        { weight: 3, arbitrary: fc.tuple(field) },
+        { weight: 1, arbitrary: fc.tuple(field, field) },
+      ),
+      should: rarely(fc.tuple(field)),
+      must_not: rarely(fc.tuple(field)),
+    })
+    .map(({ must, should, must_not }) => ({
+      must,
+      ...(should ? { should } : {}),
+      ...(must_not ? { must_not } : {}),
+    }));
 }
 
 /** mulberry32: a tiny seeded PRNG so large synthetic data sets are reproducible. */

@@ -11,7 +11,7 @@ import {
 } from '../../../src/engine/filter/planner.js';
 import type { Filter } from '../../../src/engine/filter/types.js';
 import type { Payload, PayloadSchemaType } from '../../../src/engine/types.js';
-import { filterArb, payloadMixArb, prng, sampler } from './gen.js';
+import { filterArb, payloadMixArb, plannableFilterArb, prng, sampler } from './gen.js';
 
 interface World {
   payloads: (Payload | undefined)[];
@@ -144,21 +144,16 @@ describe('planFilter: examples', () => {
 describe('planFilter: candidates are a superset of the matches (property)', () => {
   // Few paths shared by payloads, indexes and filters, so that candidates and matches often meet.
   const FEW = ['a', 'b', 'a.b', 'a[].c'];
+  const IDS = Array.from({ length: 40 }, (_, i) => i);
   it('for random payloads, indexes and filters', () => {
     const types: PayloadSchemaType[] = ['keyword', 'integer', 'float', 'bool'];
     fc.assert(
       fc.property(
-        fc.array(payloadMixArb(FEW), { minLength: 1, maxLength: 40 }),
+        fc.array(payloadMixArb(FEW), { minLength: 12, maxLength: 40 }),
         fc.array(fc.tuple(fc.constantFrom(...FEW, 'c[]'), fc.constantFrom(...types)), { maxLength: 4 }),
         fc.integer({ min: 1, max: 2 ** 31 }),
         fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
-        fc.array(
-          filterArb(
-            Array.from({ length: 40 }, (_, i) => i),
-            FEW,
-          ),
-          { minLength: 1, maxLength: 5 },
-        ),
+        fc.array(fc.oneof(filterArb(IDS, FEW), plannableFilterArb(FEW)), { minLength: 1, maxLength: 6 }),
         (payloads, indexed, seed, alive, filters) => {
           const live = payloads.map((_, i) => i).filter((i) => alive[i]);
           // One index per key (the collection has one schema per field).
@@ -180,7 +175,7 @@ describe('planFilter: candidates are a superset of the matches (property)', () =
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });

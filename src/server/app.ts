@@ -1,0 +1,108 @@
+/**
+ * buildApp(deps) → a Fastify instance, not listening (style.md §2): tests drive it with inject(), and
+ * cli/serve is the only place that listens. Every route answers Qdrant's envelopes; every error passes
+ * through toSurgeError once.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/index.js';
+import type { EngineApi } from '../engine/index.js';
+import { SurgeError } from '../protocol/errors.js';
+import { errorBody } from './envelope.js';
+import { toSurgeError } from './errors.js';
+import { parseJson, stringifyJson } from './json.js';
+import { collectionRoutes } from './routes/qdrant/collections.js';
+import { pointRoutes } from './routes/qdrant/points.js';
+import { searchRoutes } from './routes/qdrant/search.js';
+import { serviceRoutes } from './routes/qdrant/service.js';
+import { unsupportedRoutes } from './routes/qdrant/unsupported.js';
+import { SearchBatcher } from './search-batcher.js';
+
+export type ServerState = 'ready' | 'draining';
+
+export interface AppDeps {
+  engine: EngineApi;
+  config: Readonly<Config>;
+  /** Fastify's logger option: false (tests), true, or a pino instance. */
+  logger?: FastifyServerOptions['loggerInstance'] | boolean;
+  version?: string;
+}
+
+export interface Surge {
+  engine: EngineApi;
+  config: Readonly<Config>;
+  batcher: SearchBatcher;
+  version: string;
+  state: ServerState;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    surge: Surge;
+  }
+  interface FastifyRequest {
+    startedAt: number;
+  }
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const s = config.server;
+  const logger = deps.logger ?? false;
+  const app = Fastify({
+    ...(typeof logger === 'boolean' ? { logger } : { loggerInstance: logger }),
+    bodyLimit: s.body_limit_bytes,
+    requestTimeout: s.request_timeout_ms,
+    keepAliveTimeout: s.keep_alive_timeout_ms,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    // Qdrant ids and names may contain characters Fastify would otherwise reject in params.
+    routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+
+  app.decorate('surge', {
+    engine: deps.engine,
+    config,
+    batcher: new SearchBatcher(deps.engine, s.search_batch_max),
+    version: deps.version ?? '0.0.0',
+    state: 'ready',
+  } satisfies Surge);
+  app.decorateRequest('startedAt', 0);
+  app.addHook('onRequest', async (req) => {
+    req.startedAt = performance.now();
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.length === 0) return done(null, undefined);
+    try {
+      done(null, parseJson(text));
+    } catch (e) {
+      done(new SurgeError('INVALID_JSON', `malformed JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('*', (_req, _payload, done) => {
+    done(
+      new SurgeError('UNSUPPORTED_MEDIA_TYPE', 'bodies must be JSON (Content-Type: application/json)'),
+      undefined,
+    );
+  });
+  app.setReplySerializer((payload) => stringifyJson(payload));
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toSurgeError(err);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    reply.code(e.status).type('application/json').send(errorBody(e, req.startedAt));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new SurgeError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    reply.code(e.status).send(errorBody(e, req.startedAt));
+  });
+
+  await app.register(serviceRoutes);
+  await app.register(collectionRoutes);
+  await app.register(pointRoutes);
+  await app.register(searchRoutes);
+  await app.register(unsupportedRoutes);
+  return app;
+}

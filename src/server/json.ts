@@ -1,0 +1,35 @@
+/**
+ * JSON with the whole u64 range. Qdrant ids go up to 2^64-1; JSON.parse would round anything above 2^53.
+ * Bodies without a long integer literal (nearly all) take the native JSON.parse; others a lossless parse
+ * that turns unsafe integers into bigint. Serialisation writes bigints back as bare JSON numbers.
+ */
+import { randomBytes } from 'node:crypto';
+import { isSafeNumber, parse as losslessParse } from 'lossless-json';
+
+// 16+ digit integer literal outside a string is the only way an unsafe integer can appear.
+const LONG_INT = /(?:^|[\s,:[])-?\d{16,}(?=[\s,\]}]|$)/;
+
+export function parseJson(text: string): unknown {
+  if (!LONG_INT.test(text)) return JSON.parse(text);
+  return losslessParse(text, null, (value: string) => {
+    if (isSafeNumber(value)) return Number(value);
+    if (/^-?\d+$/.test(value)) return BigInt(value);
+    return Number(value);
+  });
+}
+
+// A per-process nonce in the marker: a payload string cannot guess it, so it cannot be mistaken for a bigint.
+const NONCE = randomBytes(8).toString('hex');
+const MARKER = new RegExp(`"\\\\u0000${NONCE}:(-?\\d+)"`, 'g');
+
+export function stringifyJson(value: unknown): string {
+  let sawBigint = false;
+  const text = JSON.stringify(value, (_k, v) => {
+    if (typeof v === 'bigint') {
+      sawBigint = true;
+      return `\u0000${NONCE}:${v}`;
+    }
+    return v;
+  });
+  return sawBigint ? text.replace(MARKER, '$1') : text;
+}
