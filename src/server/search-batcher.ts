@@ -32,8 +32,8 @@ export class SearchBatcher {
 
   search(collection: string, request: SearchRequest): Promise<ScoredPoint[]> {
     return new Promise((resolve, reject) => {
-      let q = this.queues.get(collection);
-      if (!q) this.queues.set(collection, (q = []));
+      const q = this.queues.get(collection) ?? [];
+      this.queues.set(collection, q);
       q.push({ request, resolve, reject });
       if (!this.inFlight.has(collection)) this.flush(collection);
     });
