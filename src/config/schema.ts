@@ -53,7 +53,7 @@ export const configSchema = z.strictObject({
       segment_max_points: z.int().min(16).default(131_072),
       hnsw: hnsw.prefault({}),
       // Points indexed per time slice of the background indexer: bounds how long a search can wait behind it.
-      index_slice_points: z.int().min(1).default(128),
+      index_slice_points: z.int().min(1).default(32),
       vacuum_deleted_ratio: z.number().min(0.01).max(1).default(0.2),
       max_payload_bytes: z
         .int()
@@ -67,6 +67,14 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  // OpenTelemetry tracing: off (nothing loaded) unless an OTLP/HTTP endpoint is given.
+  otel: z
+    .strictObject({
+      // Base URL of an OTLP/HTTP collector (env OTEL_EXPORTER_OTLP_ENDPOINT); spans go to <endpoint>/v1/traces.
+      endpoint: z.url().optional(),
+      service_name: z.string().min(1).default('surgevec'),
     })
     .prefault({}),
 });

