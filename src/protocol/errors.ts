@@ -1,7 +1,7 @@
 /**
  * The one catalogue of errors surgevec can return. Engine code throws `SurgeError(code, …)` with no idea of
  * HTTP; the server maps `status` once at the edge. `docs/errors.md` lists every code (a test enforces it).
- * Statuses follow Qdrant where Qdrant has the same failure (e.g. an existing collection is a 400 there).
+ * Statuses follow Qdrant where Qdrant has the same failure (e.g. an existing collection is a 409 there).
  */
 export const errors = {
   INVALID_REQUEST: { status: 400, hint: 'check the request body against docs/API.md' },
@@ -22,7 +22,7 @@ export const errors = {
     hint: 'names may use letters, digits, "_" and "-" only, 1 to 255 characters',
   },
   COLLECTION_NOT_FOUND: { status: 404, hint: 'create it first: PUT /collections/{name}' },
-  COLLECTION_EXISTS: { status: 400, hint: 'drop it first, or pick another name' },
+  COLLECTION_EXISTS: { status: 409, hint: 'drop it first, or pick another name' },
   ALIAS_NOT_FOUND: { status: 404, hint: 'list aliases with GET /aliases' },
   ALIAS_EXISTS: { status: 400, hint: 'delete the alias first, or use a rename/swap in one request' },
   DIMENSION_MISMATCH: { status: 400, hint: 'the vector length must equal the collection size' },

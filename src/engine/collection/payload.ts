@@ -80,23 +80,27 @@ export function mergePayload(current: Payload | undefined, patch: Payload, key?:
   return out;
 }
 
+/**
+ * Throws FORBIDDEN_PAYLOAD_KEY when a dotted key path names `__proto__`, `constructor` or `prototype`: such a
+ * path would walk from a payload into Object.prototype (`__proto__.toString` deleted it for every object).
+ */
+export function checkKeyPath(key: string, what = 'key'): void {
+  for (const part of key.split('.')) {
+    if (FORBIDDEN.has(part)) {
+      throw new SurgeError('FORBIDDEN_PAYLOAD_KEY', `${what} "${key}" is forbidden`, { key: part });
+    }
+  }
+}
+
 /** Qdrant's delete_payload: removes each (dotted) key path that exists. */
 export function deletePayloadKeys(current: Payload | undefined, keys: string[]): Payload | undefined {
   if (current === undefined) return undefined;
   const out = structuredClone(current);
-  for (const key of keys) {
-    const parts = key.split('.');
-    let obj: PayloadValue | undefined = out;
-    for (let i = 0; i < parts.length - 1 && obj && typeof obj === 'object' && !Array.isArray(obj); i++) {
-      obj = (obj as Payload)[parts[i]!];
-    }
-    if (obj && typeof obj === 'object' && !Array.isArray(obj))
-      delete (obj as Payload)[parts[parts.length - 1]!];
-  }
+  for (const key of keys) deletePath(out, key.split('.'));
   return out;
 }
 
-/** What a read returns for `with_payload` (true/false, list of keys, include/exclude). */
+/** What a read returns for `with_payload` (true/false, list of keys, include/exclude; dotted paths as in Qdrant). */
 export function selectPayload(p: Payload | undefined, w: WithPayload | undefined): Payload | undefined {
   if (w === undefined || w === false) return undefined;
   const payload = p ?? {};
@@ -106,14 +110,34 @@ export function selectPayload(p: Payload | undefined, w: WithPayload | undefined
   let out: Payload = payload;
   if (include) {
     out = {};
-    for (const k of include) {
-      const top = k.split('.')[0]!;
-      if (Object.hasOwn(payload, top)) out[top] = payload[top]!;
-    }
+    for (const path of include) copyPath(payload, out, path.split('.'));
   }
   if (exclude) {
-    out = { ...out };
-    for (const k of exclude) delete out[k];
+    out = structuredClone(out);
+    for (const path of exclude) deletePath(out, path.split('.'));
   }
   return out;
+}
+
+const isObject = (v: unknown): v is Payload => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function copyPath(from: Payload, to: Payload, parts: string[]): void {
+  const [head, ...rest] = parts;
+  if (head === undefined || !Object.hasOwn(from, head)) return;
+  const v = from[head]!;
+  if (rest.length === 0) {
+    to[head] = v;
+    return;
+  }
+  if (!isObject(v)) return;
+  const next = isObject(to[head]) ? (to[head] as Payload) : {};
+  copyPath(v, next, rest);
+  if (Object.keys(next).length > 0) to[head] = next;
+}
+
+function deletePath(obj: Payload, parts: string[]): void {
+  const [head, ...rest] = parts;
+  if (head === undefined || !Object.hasOwn(obj, head)) return;
+  if (rest.length === 0) delete obj[head];
+  else if (isObject(obj[head])) deletePath(obj[head] as Payload, rest);
 }

@@ -93,11 +93,9 @@ function qdrantInfo(info: CollectionInfo) {
       quantization_config: null,
       strict_mode_config: null,
     },
+    // Qdrant omits `params` when an index has none (skip_serializing_if = "Option::is_none").
     payload_schema: Object.fromEntries(
-      Object.entries(info.payload_schema).map(([k, v]) => [
-        k,
-        { data_type: v.data_type, params: null, points: v.points },
-      ]),
+      Object.entries(info.payload_schema).map(([k, v]) => [k, { data_type: v.data_type, points: v.points }]),
     ),
     // Ours, beside Qdrant's: the last applied sequence number (read-after-write tokens, change feed).
     seq: info.seq,

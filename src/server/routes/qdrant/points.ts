@@ -1,6 +1,6 @@
 /** Point writes and reads: Qdrant paths, bodies and result shapes. */
 import type { FastifyInstance } from 'fastify';
-import type { PointInput, WithPayload } from '../../../engine/index.js';
+import type { PointInput, UpsertBatch, WithPayload } from '../../../engine/index.js';
 import { SurgeError } from '../../../protocol/errors.js';
 import {
   countBody,
@@ -27,42 +27,35 @@ function unnamedVector(v: unknown, where: string): unknown {
   return v;
 }
 
+/** A Qdrant upsert body (`points` or `batch`) as the engine takes it (also used by the WebSocket route). */
+export function upsertInput(body: unknown): PointInput[] | UpsertBatch {
+  const b = parseBody(upsertBody, body);
+  if (b.points) {
+    return b.points.map((p, i) => ({
+      id: p.id,
+      vector: unnamedVector(p.vector, `points[${i}].vector`) as number[],
+      payload: (p.payload ?? null) as PointInput['payload'],
+    }));
+  }
+  const batch = b.batch!;
+  const vectors = unnamedVector(batch.vectors, 'batch.vectors');
+  if (!Array.isArray(vectors))
+    throw new SurgeError('INVALID_REQUEST', 'batch.vectors must be a list of vectors');
+  if (vectors.length !== batch.ids.length || (batch.payloads && batch.payloads.length !== batch.ids.length)) {
+    throw new SurgeError(
+      'INVALID_REQUEST',
+      'batch.ids, batch.vectors and batch.payloads must have the same length',
+    );
+  }
+  return { ids: batch.ids, vectors, payloads: (batch.payloads ?? null) as never };
+}
+
 export async function pointRoutes(app: FastifyInstance): Promise<void> {
   const { engine } = app.surge;
 
   app.put('/collections/:name/points', async (req) => {
-    const b = parseBody(upsertBody, req.body);
-    const name = collectionParam(req);
-    const options = writeOptions(req);
-    if (b.points) {
-      const points: PointInput[] = b.points.map((p, i) => ({
-        id: p.id,
-        vector: unnamedVector(p.vector, `points[${i}].vector`) as number[],
-        payload: (p.payload ?? null) as PointInput['payload'],
-      }));
-      return ok(await engine.upsert(name, points, options), req.startedAt);
-    }
-    const batch = b.batch!;
-    const vectors = unnamedVector(batch.vectors, 'batch.vectors');
-    if (!Array.isArray(vectors))
-      throw new SurgeError('INVALID_REQUEST', 'batch.vectors must be a list of vectors');
-    if (
-      vectors.length !== batch.ids.length ||
-      (batch.payloads && batch.payloads.length !== batch.ids.length)
-    ) {
-      throw new SurgeError(
-        'INVALID_REQUEST',
-        'batch.ids, batch.vectors and batch.payloads must have the same length',
-      );
-    }
-    return ok(
-      await engine.upsert(
-        name,
-        { ids: batch.ids, vectors, payloads: (batch.payloads ?? null) as never },
-        options,
-      ),
-      req.startedAt,
-    );
+    const points = upsertInput(req.body);
+    return ok(await engine.upsert(collectionParam(req), points, writeOptions(req)), req.startedAt);
   });
 
   app.post('/collections/:name/points', async (req) => {

@@ -14,7 +14,7 @@ import type { SearchBatcher } from '../../search-batcher.js';
 import { collectionParam } from './params.js';
 import { wantVector } from './points.js';
 
-function searchRequest(body: unknown, where = 'body'): SearchRequest {
+export function searchRequest(body: unknown, where = 'body'): SearchRequest {
   const b = parseBody(searchBody, body, where);
   if (b.vector !== null && typeof b.vector === 'object' && !Array.isArray(b.vector)) {
     throw new SurgeError('UNSUPPORTED_FEATURE', `${where}.vector: named or sparse vectors are not supported`);
@@ -42,8 +42,47 @@ const UNSUPPORTED_QUERIES = [
   'rrf',
 ];
 
+/** Object forms of Qdrant's VectorInput surgevec does not serve, by the key that tells them apart. */
+const UNSUPPORTED_INPUTS: Record<string, string> = {
+  indices: 'sparse vectors',
+  text: 'inference (Document queries)',
+  image: 'inference (Image queries)',
+  object: 'inference (InferenceObject queries)',
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A VectorInput: a dense vector or a point id pass through; other forms name what is missing. */
+function vectorInput(v: unknown, path: string): unknown {
+  if (!isObject(v)) return v;
+  const keys = Object.keys(v);
+  const input = keys.find((k) => k in UNSUPPORTED_INPUTS);
+  if (input)
+    throw new SurgeError('UNSUPPORTED_FEATURE', `${path}: ${UNSUPPORTED_INPUTS[input]} are not supported`);
+  const kind = keys[0] ?? '';
+  throw new SurgeError(
+    UNSUPPORTED_QUERIES.includes(kind) ? 'UNSUPPORTED_FEATURE' : 'INVALID_REQUEST',
+    `query "${kind}" is not supported; use a vector, {"nearest": vector}, or a point id`,
+  );
+}
+
+/** `query` → a dense vector or a point id (or undefined: no query). */
+function unwrapQuery(q: unknown, where: string): unknown {
+  if (!isObject(q) || !('nearest' in q)) return vectorInput(q, `${where}.query`);
+  for (const [k, v] of Object.entries(q)) {
+    if (k === 'nearest' || v === null || v === undefined) continue;
+    if (k === 'mmr') {
+      throw new SurgeError('UNSUPPORTED_FEATURE', `${where}.query.mmr: MMR re-ranking is not supported`);
+    }
+    throw new SurgeError('INVALID_REQUEST', `${where}.query.${k}: unknown field of a nearest query`);
+  }
+  return vectorInput(q.nearest, `${where}.query.nearest`);
+}
+
 /** Turns a universal-query body into a search (or a scroll when there is no query). */
-async function runQuery(
+export async function runQuery(
   engine: EngineApi,
   batcher: SearchBatcher,
   name: string,
@@ -55,30 +94,24 @@ async function runQuery(
     if (b[what] !== undefined)
       throw new SurgeError('UNSUPPORTED_FEATURE', `query "${what}" is not supported`);
   }
-  let q: unknown = b.query;
-  if (q !== null && typeof q === 'object' && !Array.isArray(q)) {
-    const kind = Object.keys(q)[0] ?? '';
-    if (kind !== 'nearest') {
-      throw new SurgeError(
-        UNSUPPORTED_QUERIES.includes(kind) ? 'UNSUPPORTED_FEATURE' : 'INVALID_REQUEST',
-        `query "${kind}" is not supported; use a vector, {"nearest": vector}, or a point id`,
-      );
-    }
-    q = (q as { nearest: unknown }).nearest;
-  }
+  let q = unwrapQuery(b.query, where);
   const limit = b.limit ?? 10;
   const with_payload = (b.with_payload ?? false) as WithPayload;
   const with_vector = wantVector(b.with_vector);
   let filter = (b.filter ?? null) as Filter | null;
   if (q === undefined) {
-    // No query: points in id order, as Qdrant does.
+    // No query: points in id order, as Qdrant does. The scroll checks limit + offset, not each of them.
+    if (limit < 1) throw new SurgeError('INVALID_REQUEST', `${where}.limit must be an integer >= 1`);
+    if ((b.offset ?? 0) < 0)
+      throw new SurgeError('INVALID_REQUEST', `${where}.offset must be an integer >= 0`);
     const page = await engine.scroll(name, {
       filter,
       limit: limit + (b.offset ?? 0),
       with_payload,
       with_vector,
     });
-    return page.points.slice(b.offset ?? 0).map((p) => ({ ...p, version: 0, score: 0 }));
+    // Qdrant's scroll-as-query answers version 0 and score 1.0 (local_shard/scroll.rs, query_scroll).
+    return page.points.slice(b.offset ?? 0).map((p) => ({ ...p, version: 0, score: 1 }));
   }
   if (!Array.isArray(q)) {
     const id = pointIdSchema.safeParse(q);

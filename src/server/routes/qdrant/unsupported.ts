@@ -14,7 +14,10 @@ const UNSUPPORTED: [string, string[], string][] = [
   ['/cluster/*', ['GET', 'POST', 'PUT', 'DELETE'], 'distributed mode (cluster)'],
   ['/collections/:name/cluster', ['GET', 'POST'], 'distributed mode (cluster)'],
   ['/collections/:name/shards', ['GET', 'PUT'], 'custom shards'],
-  ['/collections/:name/shards/*', ['POST'], 'custom shards'],
+  // Shard keys (POST …/shards/delete) and shard snapshots (GET/PUT/POST/DELETE …/shards/{id}/snapshot…).
+  ['/collections/:name/shards/*', ['GET', 'PUT', 'POST', 'DELETE'], 'custom shards'],
+  ['/collections/:name/vectors/:vector', ['PUT', 'DELETE'], 'named vectors'],
+  ['/collections/:name/optimizations', ['GET'], 'optimization progress reports'],
   ['/collections/:name/points/recommend', ['POST'], 'recommend'],
   ['/collections/:name/points/recommend/*', ['POST'], 'recommend'],
   ['/collections/:name/points/discover', ['POST'], 'discover'],
@@ -37,7 +40,7 @@ export async function unsupportedRoutes(app: FastifyInstance): Promise<void> {
       url,
       method: methods,
       handler: async () => {
-        throw new SurgeError('UNSUPPORTED_ENDPOINT', `${feature} are not supported by surgevec`, { feature });
+        throw new SurgeError('UNSUPPORTED_ENDPOINT', `${feature}: not supported by surgevec`, { feature });
       },
     });
   }
