@@ -71,15 +71,21 @@ let inproc = 0;
     best = Math.max(best, nq / ((performance.now() - t0) / 1000));
   }
   inproc = best;
-  log(`in-process: ${Math.round(best)} QPS (best of ${rounds}), recall@10 ${recallAtK(found, truth, 10, 10).toFixed(4)} at ef ${ef}`);
+  log(
+    `in-process: ${Math.round(best)} QPS (best of ${rounds}), recall@10 ${recallAtK(found, truth, 10, 10).toFixed(4)} at ef ${ef}`,
+  );
   await engine.close();
 }
 
 // HTTP: the real server in a child process.
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dir], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, SURGEVEC_LOG_LEVEL: 'warn' },
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dir],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SURGEVEC_LOG_LEVEL: 'warn' },
+  },
+);
 const port = await new Promise<number>((resolve, reject) => {
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -118,7 +124,9 @@ for (let r = 0; r < rounds; r++) {
   http = Math.max(http, nq / ((performance.now() - t0) / 1000));
 }
 const recall = recallAtK(found, truth, 10, 10);
-log(`HTTP (${concurrency} in flight, undici, loopback): ${Math.round(http)} QPS (best of ${rounds}), recall@10 ${recall.toFixed(4)}`);
+log(
+  `HTTP (${concurrency} in flight, undici, loopback): ${Math.round(http)} QPS (best of ${rounds}), recall@10 ${recall.toFixed(4)}`,
+);
 log(`ratio HTTP / in-process: ${(http / inproc).toFixed(2)} (target >= 0.8)`);
 await pool.close();
 child.kill('SIGTERM');

@@ -5,6 +5,16 @@ import { loadConfig } from '../config/index.js';
 import { SurgeError } from '../protocol/errors.js';
 import { serveCommand } from './serve.js';
 
+interface ServeFlags {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  config?: string;
+  http2?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
 const program = new Command();
 program.name('surgevec').description('Real-time vector search for streaming ingest and bursty traffic');
 
@@ -15,10 +25,16 @@ program
   .addOption(new Option('--port <port>', 'TCP port (env SURGEVEC_PORT)').argParser((v) => Number(v)))
   .option('--data-dir <dir>', 'data directory (env SURGEVEC_DATA_DIR)')
   .option('--config <file>', 'JSON config file (layered: defaults < file < env < flags)')
-  .action(async (o: { host?: string; port?: number; dataDir?: string; config?: string }) => {
+  .option('--http2', 'serve HTTP/2: h2c (cleartext, prior knowledge), or h2 with HTTP/1.1 fallback under TLS')
+  .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .action(async (o: ServeFlags) => {
     const config = loadConfig({
       file: o.config,
-      flags: { server: { host: o.host, port: o.port }, storage: { data_dir: o.dataDir } },
+      flags: {
+        server: { host: o.host, port: o.port, http2: o.http2, tls_cert: o.tlsCert, tls_key: o.tlsKey },
+        storage: { data_dir: o.dataDir },
+      },
     });
     await serveCommand(config);
   });

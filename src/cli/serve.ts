@@ -24,7 +24,8 @@ export async function serveCommand(config: Readonly<Config>): Promise<void> {
   const bound = typeof addr === 'object' && addr ? addr.port : port;
   const collections = (await engine.listCollections()).length;
   process.stdout.write(
-    `surgevec ${VERSION} ready at http://${host.includes(':') ? `[${host}]` : host}:${bound} ` +
+    `surgevec ${VERSION} ready at ${config.server.tls_cert ? 'https' : 'http'}://` +
+      `${host.includes(':') ? `[${host}]` : host}:${bound} ` +
       `(${collections} collection(s) in ${config.storage.data_dir}, ${Math.round(performance.now() - t0)} ms)\n`,
   );
 
@@ -36,7 +37,9 @@ export async function serveCommand(config: Readonly<Config>): Promise<void> {
     app.surge.state = 'draining';
     const deadline = setTimeout(() => {
       log.warn('shutdown deadline reached: closing remaining connections');
-      app.server.closeAllConnections();
+      // An HTTP/2 server has no closeAllConnections (calling it threw): app.close() already sent GOAWAY to
+      // its sessions, and their streams still open at the deadline are left to finish.
+      (app.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     }, config.server.shutdown_timeout_ms);
     try {
       await app.close();

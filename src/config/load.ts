@@ -15,6 +15,9 @@ const ENV: Record<string, [string, string, 'string' | 'int' | 'bool']> = {
   SURGEVEC_DATA_DIR: ['storage', 'data_dir', 'string'],
   SURGEVEC_FSYNC: ['storage', 'fsync', 'bool'],
   SURGEVEC_LOG_LEVEL: ['log', 'level', 'string'],
+  // The standard OpenTelemetry names, so collectors and operators need nothing surgevec-specific.
+  OTEL_EXPORTER_OTLP_ENDPOINT: ['otel', 'endpoint', 'string'],
+  OTEL_SERVICE_NAME: ['otel', 'service_name', 'string'],
 };
 
 function merge(a: Layer, b: Layer): Layer {

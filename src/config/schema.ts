@@ -51,7 +51,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   engine: z
     .strictObject({
-      segment_max_points: z.int().min(16).default(1 << 20),
+      segment_max_points: z
+        .int()
+        .min(16)
+        .default(1 << 20),
       hnsw: hnsw.prefault({}),
       // Points indexed per time slice of the background indexer: bounds how long a search can wait behind it.
       index_slice_points: z.int().min(1).default(32),

@@ -142,3 +142,43 @@ export interface AliasDescription {
   alias_name: string;
   collection_name: string;
 }
+
+export type ChangeOp =
+  | 'upsert'
+  | 'delete'
+  | 'set_payload'
+  | 'overwrite_payload'
+  | 'delete_payload'
+  | 'clear_payload'
+  | 'create_index'
+  | 'delete_index';
+
+/**
+ * One applied operation, as the change feed reports it (never vectors). Events mirror the WAL: a payload
+ * edit refused at apply time (it named a missing point) still took its seq and still appears.
+ */
+export interface ChangeEvent {
+  /** The collection's own name (never an alias). */
+  collection: string;
+  seq: number;
+  op: ChangeOp;
+  /** upsert: the ids written; delete and payload ops by ids: the ids named. */
+  ids?: PointId[];
+  /** Ops that selected points by filter. */
+  filter?: Filter;
+  /**
+   * Points in `ids`; for an op by filter delivered live, the points it matched when applied (absent when
+   * read back from the WAL, which stores the filter, not its matches).
+   */
+  count?: number;
+  /** create_index / delete_index: the payload field. */
+  field?: string;
+}
+
+export type ChangeListener = (event: ChangeEvent) => void;
+
+export interface ChangePage {
+  events: ChangeEvent[];
+  /** First seq still in the WAL (older ones were dropped after a snapshot): afterSeq + 1 < oldestSeq is a gap. */
+  oldestSeq: number;
+}

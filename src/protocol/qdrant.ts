@@ -10,7 +10,16 @@ const opt = <T extends z.ZodType>(t: T) => t.nullish().transform((v) => v ?? und
 
 export const pointIdSchema = z.union([z.number(), z.bigint(), z.string()]);
 const anyJson = z.unknown();
-const filter = opt(z.record(z.string(), anyJson));
+/**
+ * A JSON object handed on as sent. z.record would copy it and silently drop a "__proto__" key, so a payload
+ * `{"__proto__": 1}` would be stored as `{}` and a filter `{"__proto__": …}` would match every point; the
+ * engine, which owns payload and filter rules, must see the key to refuse it.
+ */
+const jsonObject = z.custom<Record<string, unknown>>(
+  (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  { error: 'expected an object' },
+);
+const filter = opt(jsonObject);
 const withPayload = opt(
   z.union([
     z.boolean(),
@@ -90,7 +99,7 @@ export const selectorBody = z.looseObject({
 });
 
 export const setPayloadBody = z.looseObject({
-  payload: z.record(z.string(), anyJson),
+  payload: jsonObject,
   points: opt(z.array(pointIdSchema)),
   filter,
   key: opt(z.string()),

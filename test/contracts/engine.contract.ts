@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ConfigOptions, defaultConfig } from '../../src/config/index.js';
-import type { EngineApi, PointInput } from '../../src/engine/index.js';
+import type { ChangeEvent, EngineApi, PointInput } from '../../src/engine/index.js';
 import type { ErrorCode } from '../../src/protocol/errors.js';
 
 export type EngineFactory = (dataDir: string, overrides?: ConfigOptions) => Promise<EngineApi>;
@@ -383,6 +383,133 @@ export function engineContract(name: string, open: EngineFactory): void {
       engine = await open(dir);
       expect(await engine.count('vac')).toBe(156);
       expect((await engine.search('vac', { vector: q, limit: 1 }))[0]!.id).toBe(150);
+    });
+
+    /** One of every op kind on collection `ch`; returns the seq of each write in order. */
+    async function everyOp(): Promise<number[]> {
+      await engine.createCollection('ch', { size: 4, distance: 'Dot' });
+      const seqs: number[] = [];
+      const w = async (p: Promise<{ operation_id: number }>) => seqs.push((await p).operation_id);
+      await w(engine.createPayloadIndex('ch', 'tag', 'keyword'));
+      await w(
+        engine.upsert('ch', [
+          ...pts(5),
+          { id: U64_MAX, vector: [1, 0, 0, 0] },
+          { id: UUID, vector: [0, 1, 0, 0] },
+        ]),
+      );
+      await w(engine.deletePoints('ch', { points: [0, U64_MAX] }));
+      await w(engine.deletePoints('ch', { filter: { must: [{ key: 'tag', match: { value: 't1' } }] } }));
+      await w(engine.setPayload('ch', { x: 1 }, { points: [2, UUID] }));
+      await w(
+        engine.overwritePayload('ch', { y: 2 }, { filter: { must: [{ key: 'n', range: { gte: 2 } }] } }),
+      );
+      await w(engine.deletePayload('ch', ['y'], { points: [3] }));
+      await w(engine.clearPayload('ch', { points: [2] }));
+      await w(engine.deletePayloadIndex('ch', 'tag'));
+      return seqs;
+    }
+
+    const expectedEvents = (seqs: number[], live: boolean): ChangeEvent[] => {
+      const base = { collection: 'ch' };
+      const f1 = { must: [{ key: 'tag', match: { value: 't1' } }] };
+      const f2 = { must: [{ key: 'n', range: { gte: 2 } }] };
+      return [
+        { ...base, seq: seqs[0]!, op: 'create_index', field: 'tag' },
+        { ...base, seq: seqs[1]!, op: 'upsert', ids: [0, 1, 2, 3, 4, U64_MAX, UUID], count: 7 },
+        { ...base, seq: seqs[2]!, op: 'delete', ids: [0, U64_MAX], count: 2 },
+        // Points 1 and 4 carry tag t1; live events know how many the filter matched, the WAL does not.
+        { ...base, seq: seqs[3]!, op: 'delete', filter: f1, ...(live ? { count: 2 } : {}) },
+        { ...base, seq: seqs[4]!, op: 'set_payload', ids: [2, UUID], count: 2 },
+        { ...base, seq: seqs[5]!, op: 'overwrite_payload', filter: f2, ...(live ? { count: 2 } : {}) },
+        { ...base, seq: seqs[6]!, op: 'delete_payload', ids: [3], count: 1 },
+        { ...base, seq: seqs[7]!, op: 'clear_payload', ids: [2], count: 1 },
+        { ...base, seq: seqs[8]!, op: 'delete_index', field: 'tag' },
+      ] as ChangeEvent[];
+    };
+
+    it('tells change listeners about every applied op, in seq order, before the write settles', async () => {
+      const events: ChangeEvent[] = [];
+      const unsubscribe = engine.onChange((e) => events.push(e));
+      const throwing = engine.onChange(() => {
+        throw new Error('a listener failing must not fail writes');
+      });
+      await engine.createCollection('other', { size: 2, distance: 'Dot' });
+      const r = await engine.upsert('other', [{ id: 9, vector: [1, 2] }]);
+      // Dispatched before the write's promise settled.
+      expect(events).toEqual([
+        { collection: 'other', seq: r.operation_id, op: 'upsert', ids: [9], count: 1 },
+      ]);
+      events.length = 0;
+      const seqs = await everyOp();
+      expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+      expect(events).toEqual(expectedEvents(seqs, true));
+      for (const e of events) expect(e).not.toHaveProperty('vector');
+      // An alias names the collection; events carry the collection's own name.
+      await engine.updateAliases([{ create_alias: { alias_name: 'al', collection_name: 'ch' } }]);
+      await engine.upsert('al', [{ id: 7, vector: [1, 1, 1, 1] }]);
+      expect(events.at(-1)).toMatchObject({ collection: 'ch', op: 'upsert', ids: [7] });
+
+      unsubscribe();
+      throwing();
+      const count = events.length;
+      await engine.upsert('ch', [{ id: 8, vector: [1, 1, 1, 1] }]);
+      await engine.count('ch');
+      expect(events.length).toBe(count);
+      // Subscribing again works (the worker is told to forward again).
+      const again: ChangeEvent[] = [];
+      const stop = engine.onChange((e) => again.push(e));
+      const w = await engine.deletePoints('ch', { points: [8] });
+      expect(again).toEqual([{ collection: 'ch', seq: w.operation_id, op: 'delete', ids: [8], count: 1 }]);
+      stop();
+    });
+
+    it('reads changes back from the WAL in pages, across a restart, and reports where the WAL starts', async () => {
+      const seqs = await everyOp();
+      const expected = expectedEvents(seqs, false);
+      const all = await engine.readChanges('ch', 0, 100);
+      expect(all).toEqual({ events: expected, oldestSeq: 1 });
+      const pages: ChangeEvent[] = [];
+      for (let after = 0; ; ) {
+        const page = await engine.readChanges('ch', after, 4);
+        expect(page.events.length).toBeLessThanOrEqual(4);
+        if (page.events.length === 0) break;
+        pages.push(...page.events);
+        after = page.events.at(-1)!.seq;
+      }
+      expect(pages).toEqual(expected);
+      expect((await engine.readChanges('ch', seqs.at(-1)!, 10)).events).toEqual([]);
+      expect((await engine.readChanges('ch', seqs[6]!, 10)).events).toEqual(expected.slice(7));
+      await expectCode(engine.readChanges('nope', 0, 10), 'COLLECTION_NOT_FOUND');
+      await expectCode(engine.readChanges('ch', -1, 10), 'INVALID_REQUEST');
+      await expectCode(engine.readChanges('ch', 0, 0), 'INVALID_REQUEST');
+
+      await engine.close();
+      engine = await open(dir);
+      expect(await engine.readChanges('ch', 0, 100)).toEqual({ events: expected, oldestSeq: 1 });
+    });
+
+    it('reports the first seq the WAL still holds once a snapshot has truncated it', async () => {
+      await engine.close();
+      engine = await open(dir, { storage: { wal_segment_bytes: 1 << 16 } });
+      await engine.createCollection('t', { size: 4, distance: 'Dot' });
+      // ~2 KB per op: 100 ops span several 64 KiB WAL files.
+      let last = 0;
+      for (let i = 0; i < 100; i++) last = (await engine.upsert('t', pts(60, 4, i * 60))).operation_id;
+      expect((await engine.readChanges('t', 0, 1)).oldestSeq).toBe(1);
+      await engine.snapshot('t');
+      const { events, oldestSeq } = await engine.readChanges('t', 0, 1000);
+      expect(oldestSeq).toBeGreaterThan(1);
+      expect(events[0]!.seq).toBe(oldestSeq);
+      expect(events.at(-1)!.seq).toBe(last);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => oldestSeq + i));
+      expect(events.at(-1)).toEqual({
+        collection: 't',
+        seq: last,
+        op: 'upsert',
+        ids: Array.from({ length: 60 }, (_, i) => 99 * 60 + i),
+        count: 60,
+      });
     });
   });
 }

@@ -11,7 +11,7 @@
 import type { EngineConfig } from '../../config/index.js';
 import { SurgeError } from '../../protocol/errors.js';
 import type { FilterPlan, PlannerContext } from '../filter/index.js';
-import { PayloadIndex, parseFilter, planFilter } from '../filter/index.js';
+import { PayloadIndex, parseFilter, parseKeyPath, planFilter } from '../filter/index.js';
 import { distanceFn } from '../index/distance.js';
 import { TopK } from '../index/top-k.js';
 import type { IndexSpace } from '../index/vector-index.js';
@@ -19,6 +19,7 @@ import { compareKeys, keyToId, pointKey } from '../point-id.js';
 import { Segment } from '../segment/segment.js';
 import { readLatestSnapshot, type SnapshotState, writeSnapshot } from '../snapshot/snapshot.js';
 import type {
+  ChangePage,
   CollectionConfig,
   CollectionInfo,
   Filter,
@@ -37,8 +38,9 @@ import type {
   WriteOptions,
 } from '../types.js';
 import { Wal } from '../wal/index.js';
+import { type ChangeHub, changeEvent } from './changes.js';
 import { decodeOp, encodeOp, type Op, type Selector } from './ops.js';
-import { deletePayloadKeys, mergePayload, selectPayload, validatePayload } from './payload.js';
+import { checkKeyPath, deletePayloadKeys, mergePayload, selectPayload, validatePayload } from './payload.js';
 import { toVector, writeVector } from './vectors.js';
 
 export interface UpsertBatch {
@@ -101,18 +103,25 @@ export class Collection {
     readonly config: CollectionConfig,
     private readonly engineConfig: EngineConfig,
     private readonly wal: Wal,
+    private readonly changes: ChangeHub,
   ) {
     this.space = config.distance === 'Euclid' ? 'l2' : 'ip';
     this.distance = distanceFn(this.space);
   }
 
   /** Opens (or initialises) the collection stored in `dir`: newest snapshot, then the WAL tail. */
-  static async open(name: string, dir: string, config: CollectionConfig, engineConfig: EngineConfig) {
+  static async open(
+    name: string,
+    dir: string,
+    config: CollectionConfig,
+    engineConfig: EngineConfig,
+    changes: ChangeHub,
+  ) {
     const wal = await Wal.open(`${dir}/wal`, {
       segmentBytes: engineConfig.storage.wal_segment_bytes,
       fsync: engineConfig.storage.fsync,
     });
-    const c = new Collection(name, dir, config, engineConfig, wal);
+    const c = new Collection(name, dir, config, engineConfig, wal, changes);
     try {
       const snap = readLatestSnapshot(`${dir}/snapshots`, (p) => c.segmentParams(p.id));
       if (snap) c.restore(snap);
@@ -195,6 +204,8 @@ export class Collection {
     if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
       throw new SurgeError('INVALID_REQUEST', 'key must be a non-empty dotted path');
     }
+    // Before the WAL: mergePayload refusing it while applying would fail the collection for good.
+    if (options.key !== undefined) checkKeyPath(options.key);
     return this.submit({ type: 'set_payload', selector: sel, payload: p, key: options.key }, options);
   }
 
@@ -218,6 +229,7 @@ export class Collection {
     if (!Array.isArray(fields) || fields.some((k) => typeof k !== 'string')) {
       throw new SurgeError('INVALID_REQUEST', 'keys must be a list of strings');
     }
+    for (const k of fields) checkKeyPath(k);
     const sel = this.parseSelector(selector);
     return this.submit({ type: 'delete_payload', selector: sel, fields }, options);
   }
@@ -231,6 +243,14 @@ export class Collection {
     this.assertWritable();
     if (typeof field !== 'string' || field === '')
       throw new SurgeError('INVALID_REQUEST', 'field_name is required');
+    // Checked here, not when applied: a bad path in the WAL would fail the collection on every replay.
+    if (!parseKeyPath(field)) {
+      throw new SurgeError(
+        'INVALID_REQUEST',
+        `field_name ${JSON.stringify(field)} is not a valid payload key`,
+      );
+    }
+    checkKeyPath(field, 'field_name');
     if (!['keyword', 'integer', 'float', 'bool'].includes(schema)) {
       throw new SurgeError('UNSUPPORTED_FEATURE', `payload index type "${String(schema)}" is not supported`, {
         supported: ['keyword', 'integer', 'float', 'bool'],
@@ -255,8 +275,9 @@ export class Collection {
   }
 
   private submit(op: Op, options: WriteOptions): Promise<UpdateResult> {
-    const seq = ++this.seqAssigned;
+    // Encode first: an op that cannot be encoded must not consume a seq.
     const bytes = encodeOp(op);
+    const seq = ++this.seqAssigned;
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => {
@@ -283,7 +304,9 @@ export class Collection {
     while (this.pending.length > 0 && this.pending[0]!.durable) {
       const w = this.pending.shift()!;
       try {
-        const refused = this.apply(w.op, w.seq);
+        const { refused, touched } = this.apply(w.op, w.seq);
+        // Before the write settles: whoever awaits a write can count on its event having been dispatched.
+        if (this.changes.active) this.changes.emit(changeEvent(this.name, w.seq, w.op, touched));
         if (refused) w.reject(refused);
         else w.resolve();
       } catch (e) {
@@ -319,7 +342,7 @@ export class Collection {
    * Applies one op. A payload edit that names a missing point is refused as a whole (returned, not thrown):
    * it is checked here, in seq order, so pipelined writes see their predecessors, and replay refuses it too.
    */
-  private apply(op: Op, seq: number): SurgeError | undefined {
+  private apply(op: Op, seq: number): { refused: SurgeError | undefined; touched: number } {
     let refused: SurgeError | undefined;
     if (
       (op.type === 'set_payload' || op.type === 'overwrite_payload' || op.type === 'delete_payload') &&
@@ -331,29 +354,29 @@ export class Collection {
         op = { ...op, selector: { keys: [] } };
       }
     }
+    const slots = 'selector' in op ? this.resolve(op.selector) : [];
     switch (op.type) {
       case 'upsert':
         this.applyUpsert(op.keys, op.vectors, op.payloads, seq);
         break;
       case 'delete':
-        for (const slot of this.resolve(op.selector)) this.removeSlot(slot);
+        for (const slot of slots) this.removeSlot(slot);
         break;
       case 'set_payload':
-        for (const slot of this.resolve(op.selector)) {
+        for (const slot of slots) {
           this.replacePayload(slot, mergePayload(this.payloadOf(slot), op.payload, op.key), seq);
         }
         break;
       case 'overwrite_payload':
-        for (const slot of this.resolve(op.selector))
-          this.replacePayload(slot, structuredClone(op.payload), seq);
+        for (const slot of slots) this.replacePayload(slot, structuredClone(op.payload), seq);
         break;
       case 'delete_payload':
-        for (const slot of this.resolve(op.selector)) {
+        for (const slot of slots) {
           this.replacePayload(slot, deletePayloadKeys(this.payloadOf(slot), op.fields), seq);
         }
         break;
       case 'clear_payload':
-        for (const slot of this.resolve(op.selector)) this.replacePayload(slot, undefined, seq);
+        for (const slot of slots) this.replacePayload(slot, undefined, seq);
         break;
       case 'create_index':
         this.buildPayloadIndex(op.field, op.schema);
@@ -369,7 +392,7 @@ export class Collection {
     }
     this.seqApplied = seq;
     this.opsSinceSnapshot++;
-    return refused;
+    return { refused, touched: slots.length };
   }
 
   private applyUpsert(
@@ -447,6 +470,42 @@ export class Collection {
   }
 
   // ---------------------------------------------------------------- reads
+
+  /**
+   * Applied ops with seq > afterSeq, oldest first, at most `limit`, read back from the WAL. Ops durable but
+   * not yet applied are left out: the live feed delivers them once they are.
+   */
+  async readChanges(afterSeq: number, limit: number): Promise<ChangePage> {
+    this.assertReadable();
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+      throw new SurgeError('INVALID_REQUEST', 'afterSeq must be an integer >= 0');
+    }
+    this.checkLimit(limit, 'limit', 1);
+    for (let attempt = 1; ; attempt++) {
+      const upTo = this.seqApplied;
+      try {
+        const oldestSeq = await this.oldestWalSeq(upTo);
+        const events: ChangePage['events'] = [];
+        if (afterSeq < upTo) {
+          for await (const rec of this.wal.replay(afterSeq)) {
+            if (rec.seq > upTo) break;
+            events.push(changeEvent(this.name, rec.seq, decodeOp(rec.op, rec.seq)));
+            if (events.length >= limit) break;
+          }
+        }
+        return { events, oldestSeq };
+      } catch (e) {
+        // A snapshot may delete a WAL file between listing and opening it: read again from the new start.
+        if (attempt >= 3 || !(e instanceof SurgeError) || e.code !== 'STORAGE_ERROR') throw e;
+      }
+    }
+  }
+
+  /** Seq of the first record the WAL still holds; upTo + 1 when it holds none. */
+  private async oldestWalSeq(upTo: number): Promise<number> {
+    for await (const rec of this.wal.replay(0)) return rec.seq;
+    return upTo + 1;
+  }
 
   retrieve(ids: PointId[], withPayload: WithPayload = true, withVector = false): PointRecord[] {
     this.assertReadable();

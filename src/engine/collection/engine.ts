@@ -13,6 +13,8 @@ import { type SerializedError, SurgeError } from '../../protocol/errors.js';
 import type {
   AliasAction,
   AliasDescription,
+  ChangeListener,
+  ChangePage,
   CollectionConfig,
   CollectionInfo,
   CreateCollectionOptions,
@@ -31,6 +33,7 @@ import type {
   WithPayload,
   WriteOptions,
 } from '../types.js';
+import { ChangeHub } from './changes.js';
 import { Collection, type CollectionStats, type UpsertBatch } from './collection.js';
 
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
@@ -98,6 +101,16 @@ export interface EngineApi {
   searchBatch(name: string, requests: SearchRequest[]): Promise<ScoredPoint[][]>;
   /** Like searchBatch, but each search succeeds or fails on its own (a server coalescing unrelated callers). */
   searchEach(name: string, requests: SearchRequest[]): Promise<SearchOutcome[]>;
+  /**
+   * Applied ops of a collection with seq > afterSeq, oldest first, at most `limit`, read from its WAL.
+   * `oldestSeq` is the first seq the WAL still holds (older ones went with a snapshot).
+   */
+  readChanges(name: string, afterSeq: number, limit: number): Promise<ChangePage>;
+  /**
+   * Calls `listener` with every op applied from now on, in every collection, in seq order per collection
+   * (not for WAL replay at start-up); before the write that caused it settles. Returns the unsubscribe.
+   */
+  onChange(listener: ChangeListener): () => void;
   /** Resolves when every collection has indexed all applied points. */
   whenIndexed(name?: string): Promise<void>;
   snapshot(name?: string): Promise<void>;
@@ -115,6 +128,7 @@ export class Engine implements EngineApi {
   private readonly settings: EngineConfig;
   /** Creation and drop of one name are serialised; other names proceed. */
   private readonly busy = new Set<string>();
+  private readonly changes = new ChangeHub();
 
   private constructor(config: Readonly<Config>) {
     this.root = resolve(config.storage.data_dir);
@@ -138,7 +152,7 @@ export class Engine implements EngineApi {
         }
         const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as CollectionConfig;
         cfg.payload_indexes = {};
-        e.collections.set(name, await Collection.open(name, dir, cfg, e.settings));
+        e.collections.set(name, await Collection.open(name, dir, cfg, e.settings, e.changes));
       }
     } catch (err) {
       await e.close();
@@ -189,7 +203,13 @@ export class Engine implements EngineApi {
       mkdirSync(dir, { recursive: true });
       // config.json is written last: its presence marks a complete collection (see open()).
       writeJsonAtomic(join(dir, 'config.json'), { ...config, payload_indexes: {} });
-      const c = await Collection.open(name, dir, { ...config, payload_indexes: {} }, this.settings);
+      const c = await Collection.open(
+        name,
+        dir,
+        { ...config, payload_indexes: {} },
+        this.settings,
+        this.changes,
+      );
       this.collections.set(name, c);
       for (const [field, schema] of Object.entries(config.payload_indexes))
         await c.createPayloadIndex(field, schema);
@@ -267,8 +287,9 @@ export class Engine implements EngineApi {
   async updateAliases(actions: AliasAction[]): Promise<void> {
     if (!Array.isArray(actions)) throw new SurgeError('INVALID_REQUEST', 'actions must be a list');
     const next = new Map(this.aliases);
-    for (const a of actions) {
-      if (a && 'create_alias' in a) {
+    for (const [i, a] of actions.entries()) {
+      checkAliasAction(a, i);
+      if ('create_alias' in a) {
         const { alias_name, collection_name } = a.create_alias;
         validateName(alias_name, 'alias name');
         if (!this.collections.has(collection_name)) {
@@ -282,11 +303,11 @@ export class Engine implements EngineApi {
         }
         // Qdrant: creating an existing alias re-points it (that is how an atomic swap is written).
         next.set(alias_name, collection_name);
-      } else if (a && 'delete_alias' in a) {
+      } else if ('delete_alias' in a) {
         if (!next.delete(a.delete_alias.alias_name)) {
           throw new SurgeError('ALIAS_NOT_FOUND', `Alias \`${a.delete_alias.alias_name}\` doesn't exist!`);
         }
-      } else if (a && 'rename_alias' in a) {
+      } else if ('rename_alias' in a) {
         const { old_alias_name, new_alias_name } = a.rename_alias;
         const target = next.get(old_alias_name);
         if (target === undefined)
@@ -390,6 +411,14 @@ export class Engine implements EngineApi {
     return out;
   }
 
+  async readChanges(name: string, afterSeq: number, limit: number): Promise<ChangePage> {
+    return this.collection(name).readChanges(afterSeq, limit);
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    return this.changes.subscribe(listener);
+  }
+
   async whenIndexed(name?: string): Promise<void> {
     const targets = name === undefined ? [...this.collections.values()] : [this.collection(name)];
     await Promise.all(targets.map((c) => c.whenIndexed()));
@@ -412,6 +441,34 @@ export class Engine implements EngineApi {
     this.collections.clear();
     rmSync(join(this.root, 'LOCK'), { force: true });
     if (errors.length > 0) throw errors[0];
+  }
+}
+
+const ALIAS_FIELDS = {
+  create_alias: ['alias_name', 'collection_name'],
+  delete_alias: ['alias_name'],
+  rename_alias: ['old_alias_name', 'new_alias_name'],
+} as const;
+
+/** Each action is one of ALIAS_FIELDS holding an object whose fields are strings (names are checked later). */
+function checkAliasAction(a: unknown, i: number): asserts a is AliasAction {
+  const kind =
+    a !== null && typeof a === 'object' ? Object.keys(ALIAS_FIELDS).find((k) => k in a) : undefined;
+  if (kind === undefined) {
+    throw new SurgeError(
+      'INVALID_REQUEST',
+      `actions[${i}] must be create_alias, delete_alias or rename_alias`,
+    );
+  }
+  const body = (a as Record<string, unknown>)[kind];
+  for (const field of ALIAS_FIELDS[kind as keyof typeof ALIAS_FIELDS]) {
+    if (
+      body === null ||
+      typeof body !== 'object' ||
+      typeof (body as Record<string, unknown>)[field] !== 'string'
+    ) {
+      throw new SurgeError('INVALID_REQUEST', `actions[${i}].${kind}.${field} must be a string`);
+    }
   }
 }
 

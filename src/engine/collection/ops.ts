@@ -39,7 +39,9 @@ export function encodeOp(op: Op): Uint8Array {
     vectors = op.vectors;
     body = { keys: op.keys, payloads: op.payloads };
   }
-  const json = Buffer.from(JSON.stringify(body));
+  // A stored filter may hold u64 ids above 2^53 (bigint) in `has_id`: written as digit strings, which no
+  // valid has_id entry can be (a string id is a UUID), and read back as bigint by reviveFilterIds.
+  const json = Buffer.from(JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
   const vecBytes = vectors ? vectors.byteLength : 0;
   const out = Buffer.allocUnsafe(6 + json.length + vecBytes);
   out[0] = FORMAT;
@@ -68,5 +70,23 @@ export function decodeOp(bytes: Uint8Array, seq: number): Op {
     Buffer.from(vectors.buffer).set(raw);
     return { type, keys: body.keys as string[], payloads: body.payloads as (Payload | null)[], vectors };
   }
+  const selector = body.selector as { filter?: unknown } | undefined;
+  if (selector?.filter !== undefined) reviveFilterIds(selector.filter);
   return { type, ...body } as Op;
+}
+
+const DIGITS = /^\d+$/;
+
+/** Undoes encodeOp's bigint → digit string in `has_id` lists, in place, at every nesting level. */
+function reviveFilterIds(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const x of v) reviveFilterIds(x);
+    return;
+  }
+  if (v === null || typeof v !== 'object') return;
+  const o = v as Record<string, unknown>;
+  if (Array.isArray(o.has_id)) {
+    o.has_id = o.has_id.map((id) => (typeof id === 'string' && DIGITS.test(id) ? BigInt(id) : id));
+  }
+  for (const k of ['must', 'should', 'must_not']) if (o[k] !== undefined) reviveFilterIds(o[k]);
 }

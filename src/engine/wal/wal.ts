@@ -34,7 +34,18 @@ export interface WalStats {
   /** Bytes written to log files, framing included. */
   bytes: number;
   lastFsyncMs: number;
+  /**
+   * fdatasync latency as a fixed-bucket histogram (bounded memory, cheap to copy across the worker boundary):
+   * `counts[i]` fsyncs took at most `boundsMs[i]` and more than the previous bound (not cumulative); the last
+   * count is above the top bound. A single `lastFsyncMs` cannot show the tail that bounds write latency.
+   */
+  fsyncLatency: { boundsMs: readonly number[]; counts: number[]; sumMs: number };
 }
+
+/** From page-cache-fast NVMe (~50 µs) to a struggling network disk (seconds). */
+export const FSYNC_BUCKETS_MS: readonly number[] = Object.freeze([
+  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000,
+]);
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -71,7 +82,17 @@ export class Wal {
   /** Highest seq handed to append (queued or durable): the floor for the next one. */
   private acceptedSeq: number;
   private durableSeq: number;
-  private readonly counters: WalStats = { appends: 0, fsyncs: 0, bytes: 0, lastFsyncMs: 0 };
+  private readonly counters: WalStats = {
+    appends: 0,
+    fsyncs: 0,
+    bytes: 0,
+    lastFsyncMs: 0,
+    fsyncLatency: {
+      boundsMs: FSYNC_BUCKETS_MS,
+      counts: new Array(FSYNC_BUCKETS_MS.length + 1).fill(0),
+      sumMs: 0,
+    },
+  };
 
   private constructor(
     readonly dir: string,
@@ -165,7 +186,11 @@ export class Wal {
   }
 
   stats(): WalStats {
-    return { ...this.counters };
+    const h = this.counters.fsyncLatency;
+    return {
+      ...this.counters,
+      fsyncLatency: { boundsMs: h.boundsMs, counts: [...h.counts], sumMs: h.sumMs },
+    };
   }
 
   private async fly(): Promise<void> {
@@ -248,8 +273,10 @@ export class Wal {
       const pos = active.pos;
       const started = performance.now();
       await active.fh.datasync();
+      const ms = performance.now() - started;
       this.counters.fsyncs++;
-      this.counters.lastFsyncMs = performance.now() - started;
+      this.counters.lastFsyncMs = ms;
+      observeFsync(this.counters.fsyncLatency, ms);
       active.syncedPos = pos;
     }
     active.segment.bytes = active.pos;
@@ -302,6 +329,13 @@ export class Wal {
   private closedError(): SurgeError {
     return new SurgeError('ENGINE_CLOSED', 'the WAL is closed', { dir: this.dir });
   }
+}
+
+function observeFsync(h: WalStats['fsyncLatency'], ms: number): void {
+  let i = 0;
+  while (i < h.boundsMs.length && ms > h.boundsMs[i]!) i++;
+  h.counts[i]!++;
+  h.sumMs += ms;
 }
 
 function frames(group: PendingAppend[], start: number, end: number): Buffer[] {

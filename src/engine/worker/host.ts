@@ -7,7 +7,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../../config/index.js';
 import { SurgeError } from '../../protocol/errors.js';
 import { Engine } from '../collection/engine.js';
-import { ENGINE_METHODS, type Request, type Response, type Startup } from './protocol.js';
+import type { ChangeEvent } from '../types.js';
+import {
+  type ChangeBatch,
+  type ChangeControl,
+  ENGINE_METHODS,
+  type Request,
+  type Response,
+  type Startup,
+} from './protocol.js';
 
 const port = parentPort!;
 const allowed = new Set<string>(ENGINE_METHODS);
@@ -31,7 +39,31 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'failed', error: serialize(e) } satisfies Startup);
     return;
   }
-  port.on('message', async (req: Request) => {
+  // Events of one drain (often many) travel in one message. The flush is a microtask queued while the
+  // write is applied, so it is posted before the write's own response: on the main thread too, a write's
+  // event is dispatched before the write settles.
+  let unsubscribe: (() => void) | undefined;
+  let outbox: ChangeEvent[] = [];
+  const flush = () => {
+    const events = outbox;
+    outbox = [];
+    port.postMessage({ type: 'changes', events } satisfies ChangeBatch);
+  };
+  const forward = (on: boolean) => {
+    if (on && !unsubscribe) {
+      unsubscribe = engine.onChange((e) => {
+        if (outbox.push(e) === 1) queueMicrotask(flush);
+      });
+    } else if (!on && unsubscribe) {
+      unsubscribe();
+      unsubscribe = undefined;
+    }
+  };
+  port.on('message', async (req: Request | ChangeControl) => {
+    if ('type' in req) {
+      forward(req.forward);
+      return;
+    }
     let res: Response;
     try {
       if (req.method === 'close') {

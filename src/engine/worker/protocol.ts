@@ -1,8 +1,10 @@
 /** Messages between the main thread (WorkerEngine) and the engine's worker thread (host.ts). */
 import type { SerializedError } from '../../protocol/errors.js';
 import type { EngineApi } from '../collection/engine.js';
+import type { ChangeEvent } from '../types.js';
 
-export type EngineMethod = Exclude<keyof EngineApi, 'close'>;
+/** Methods forwarded to the worker. `onChange` is local: WorkerEngine dispatches forwarded events itself. */
+export type EngineMethod = Exclude<keyof EngineApi, 'close' | 'onChange'>;
 
 export const ENGINE_METHODS = [
   'createCollection',
@@ -26,6 +28,7 @@ export const ENGINE_METHODS = [
   'search',
   'searchBatch',
   'searchEach',
+  'readChanges',
   'whenIndexed',
   'snapshot',
   'stats',
@@ -37,7 +40,11 @@ const _complete: Missing extends never ? true : Missing = true;
 void _complete;
 
 export type Request = { id: number; method: EngineMethod | 'close'; args: unknown[] };
+/** Main → worker: forward change events (while the main thread has listeners) or stop. */
+export type ChangeControl = { type: 'changes'; forward: boolean };
 export type Response =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: SerializedError };
+/** Worker → main: the change events applied since the last message, in order. */
+export type ChangeBatch = { type: 'changes'; events: ChangeEvent[] };
 export type Startup = { type: 'ready' } | { type: 'failed'; error: SerializedError };

@@ -8,7 +8,15 @@ import type { Config } from '../../config/index.js';
 import { siblingModule, startWorker } from '../../platform/worker.js';
 import { SurgeError } from '../../protocol/errors.js';
 import type { EngineApi } from '../collection/engine.js';
-import { ENGINE_METHODS, type EngineMethod, type Response, type Startup } from './protocol.js';
+import type { ChangeListener } from '../types.js';
+import {
+  type ChangeBatch,
+  type ChangeControl,
+  ENGINE_METHODS,
+  type EngineMethod,
+  type Response,
+  type Startup,
+} from './protocol.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
@@ -19,9 +27,14 @@ export class WorkerEngine {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited = false;
+  private readonly listeners = new Set<ChangeListener>();
 
   private constructor(private readonly worker: Worker) {
-    worker.on('message', (m: Response) => {
+    worker.on('message', (m: Response | ChangeBatch) => {
+      if ('type' in m) {
+        this.dispatch(m);
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -59,6 +72,35 @@ export class WorkerEngine {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, method, args });
     });
+  }
+
+  /**
+   * Local: the worker forwards events only while this set is non-empty (it is told on the first subscribe
+   * and the last unsubscribe), so an unwatched engine posts nothing.
+   */
+  onChange(listener: ChangeListener): () => void {
+    const entry: ChangeListener = (e) => listener(e);
+    this.listeners.add(entry);
+    if (this.listeners.size === 1) this.control(true);
+    return () => {
+      if (this.listeners.delete(entry) && this.listeners.size === 0) this.control(false);
+    };
+  }
+
+  private control(forward: boolean): void {
+    if (!this.exited) this.worker.postMessage({ type: 'changes', forward } satisfies ChangeControl);
+  }
+
+  private dispatch(batch: ChangeBatch): void {
+    for (const e of batch.events) {
+      for (const l of this.listeners) {
+        try {
+          l(e);
+        } catch {
+          // As in-process: a listener's failure is its own.
+        }
+      }
+    }
   }
 
   private failAll(e: SurgeError): void {

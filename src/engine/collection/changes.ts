@@ -1,0 +1,64 @@
+/**
+ * The change feed: every applied op becomes a ChangeEvent (ids, filter, count — no vectors). Events are
+ * built only while someone listens, so an engine nobody watches pays one size check per write.
+ */
+import { keyToId } from '../point-id.js';
+import type { ChangeEvent, ChangeListener, PointId } from '../types.js';
+import type { Op } from './ops.js';
+
+export class ChangeHub {
+  private readonly listeners = new Set<ChangeListener>();
+
+  get active(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    // A wrapper per subscription: the same function subscribed twice is two subscriptions.
+    const entry: ChangeListener = (e) => listener(e);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  emit(event: ChangeEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's failure is its own: the write path must not notice it.
+      }
+    }
+  }
+}
+
+function ids(keys: readonly string[]): PointId[] {
+  const out: PointId[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) out[i] = keyToId(keys[i]!);
+  return out;
+}
+
+/** `touched`: points an op by filter matched when applied (live only; replayed ops do not know it). */
+export function changeEvent(collection: string, seq: number, op: Op, touched?: number): ChangeEvent {
+  const e: ChangeEvent = { collection, seq, op: op.type };
+  switch (op.type) {
+    case 'upsert':
+      e.ids = ids(op.keys);
+      e.count = op.keys.length;
+      break;
+    case 'create_index':
+    case 'delete_index':
+      e.field = op.field;
+      break;
+    default:
+      if ('keys' in op.selector) {
+        e.ids = ids(op.selector.keys);
+        e.count = op.selector.keys.length;
+      } else {
+        e.filter = op.selector.filter;
+        if (touched !== undefined) e.count = touched;
+      }
+  }
+  return e;
+}
