@@ -16,7 +16,8 @@ function bad(id: unknown, why: string): SurgeError {
   try {
     shown = typeof id === 'bigint' ? `${id}` : (JSON.stringify(id) ?? String(id));
   } catch {
-    shown = String(id);
+    // Too deep for JSON.stringify (String() would recurse as deep): name the kind only.
+    shown = Array.isArray(id) ? '[…]' : typeof id === 'object' && id !== null ? '{…}' : String(id);
   }
   return new SurgeError('INVALID_POINT_ID', `invalid point id ${shown.slice(0, 80)}: ${why}`);
 }

@@ -154,6 +154,18 @@ export class Collection {
         `${n} points in one request; the limit is ${this.engineConfig.max_batch}`,
       );
     }
+    // Vector lengths first: n × dim floats are allocated below, and n short vectors (`[]`) in a small body
+    // must not make that a multi-gigabyte allocation (it failed as a 500 above 2^32 floats).
+    if (!(batch?.vectors instanceof Float32Array)) {
+      for (let i = 0; i < n; i++) {
+        const p = batch ? undefined : (points as unknown[])[i];
+        if (!batch && (p === null || typeof p !== 'object')) continue; // reported below, in order
+        const v = batch ? (batch.vectors as unknown[])[i] : (p as { vector?: unknown }).vector;
+        if ((v as { length?: unknown } | null | undefined)?.length !== dim) {
+          writeVector(v, dim, distance, new Float32Array(dim), 0, `points[${i}].vector`);
+        }
+      }
+    }
     const keys: string[] = new Array(n);
     const payloads: (Payload | null)[] = new Array(n);
     const vectors = new Float32Array(n * dim);
@@ -199,13 +211,16 @@ export class Collection {
     options: WriteOptions & { key?: string | undefined } = {},
   ): Promise<UpdateResult> {
     this.assertWritable();
-    const p = validatePayload(payload, this.engineConfig);
-    const sel = this.parseSelector(selector);
     if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
       throw new SurgeError('INVALID_REQUEST', 'key must be a non-empty dotted path');
     }
     // Before the WAL: mergePayload refusing it while applying would fail the collection for good.
     if (options.key !== undefined) checkKeyPath(options.key);
+    // The patch lands under the key's parts: they count towards the depth limit (a 50,000-part key made
+    // a payload too deep to clone, snapshot or replay).
+    const outer = options.key === undefined ? 0 : options.key.split('.').length;
+    const p = validatePayload(payload, this.engineConfig, 'payload', outer);
+    const sel = this.parseSelector(selector);
     return this.submit({ type: 'set_payload', selector: sel, payload: p, key: options.key }, options);
   }
 

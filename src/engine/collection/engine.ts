@@ -195,6 +195,13 @@ export class Engine implements EngineApi {
         collection: name,
       });
     }
+    // As in Qdrant: the alias would hide the new collection from every request by name.
+    if (this.aliases.has(name)) {
+      throw new SurgeError(
+        'ALIAS_EXISTS',
+        `Can't create collection \`${name}\`: an alias of that name exists`,
+      );
+    }
     const config = this.resolveCollectionConfig(options);
     this.busy.add(name);
     try {
@@ -313,6 +320,13 @@ export class Engine implements EngineApi {
         if (target === undefined)
           throw new SurgeError('ALIAS_NOT_FOUND', `Alias \`${old_alias_name}\` doesn't exist!`);
         validateName(new_alias_name, 'alias name');
+        // As for create_alias: an alias named like a collection would hide that collection.
+        if (this.collections.has(new_alias_name)) {
+          throw new SurgeError(
+            'ALIAS_EXISTS',
+            `Alias \`${new_alias_name}\` would hide the collection of that name`,
+          );
+        }
         next.delete(old_alias_name);
         next.set(new_alias_name, target);
       } else {

@@ -4,7 +4,7 @@
  * without keys that would reach Object.prototype.
  */
 import { SurgeError } from '../../protocol/errors.js';
-import type { Payload, PayloadValue, WithPayload } from '../types.js';
+import type { Payload, WithPayload } from '../types.js';
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -20,9 +20,15 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Throws a catalogue error unless `p` is a JSON object within limits; returns a private copy of it. */
-export function validatePayload(p: unknown, limits: PayloadLimits, where = 'payload'): Payload {
+export function validatePayload(
+  p: unknown,
+  limits: PayloadLimits,
+  where = 'payload',
+  /** Levels above `p` once stored: set_payload under a dotted key nests the patch that deep. */
+  outerDepth = 0,
+): Payload {
   if (!isPlainObject(p)) throw new SurgeError('INVALID_PAYLOAD', `${where} must be a JSON object`);
-  walk(p, 1, where, limits.max_payload_depth);
+  walk(p, 1 + outerDepth, where, limits.max_payload_depth);
   const json = JSON.stringify(p);
   const bytes = Buffer.byteLength(json);
   if (bytes > limits.max_payload_bytes) {

@@ -69,8 +69,15 @@ export class WorkerEngine {
     if (this.exited) return Promise.reject(new SurgeError('ENGINE_CLOSED', 'the engine worker has stopped'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      try {
+        this.worker.postMessage({ id, method, args });
+      } catch (e) {
+        // Arguments structured clone cannot copy (e.g. JSON nested deep enough to overflow its stack) are the
+        // caller's error, not the engine's: in-process the same request fails validation with a 400.
+        reject(new SurgeError('INVALID_REQUEST', `the request cannot be passed to the engine: ${String(e)}`));
+        return;
+      }
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, method, args });
     });
   }
 
