@@ -22,7 +22,9 @@ for (const [path, meta] of Object.entries(pk)) {
     const os = OS.find((o) => parts.includes(o));
     const cpu = CPU.find((c) => parts.includes(c));
     if (!os || !cpu) {
-      console.error(`skipped ${name}: cannot tell its platform from the name (declared by ${path || 'root'})`);
+      console.error(
+        `skipped ${name}: cannot tell its platform from the name (declared by ${path || 'root'})`,
+      );
       continue;
     }
     const entry = { version, cpu: [cpu], os: [os], optional: true };
@@ -33,6 +35,8 @@ for (const [path, meta] of Object.entries(pk)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(pk).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(pk).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`package-lock.json: ${added} platform entries added`);
