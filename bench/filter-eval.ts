@@ -8,26 +8,16 @@ import { PayloadIndex } from '../src/engine/filter/payload-index.js';
 import { type PlannerContext, planFilter } from '../src/engine/filter/planner.js';
 import type { FieldCondition } from '../src/engine/filter/types.js';
 import type { Payload } from '../src/engine/types.js';
+import { rng } from '../src/platform/random.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const REGIONS = ['eu', 'us', 'apac', 'latam'];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ms(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-const rand = prng(42);
+const rand = rng(42);
 const payloads: Payload[] = new Array(N);
 const keys: string[] = new Array(N);
 let t = process.hrtime.bigint();
@@ -156,7 +146,7 @@ timeLookup('integer range (10%)', stock, { key: 'stock', range: { lt: 10 } });
 }
 
 const live = Array.from({ length: N }, (_, i) => i);
-const sampleRand = prng(7);
+const sampleRand = rng(7);
 const ctx: PlannerContext = {
   indexes: new Map([
     ['category', category],

@@ -9,7 +9,7 @@
  * process hit by an undici Pool with `concurrency` requests in flight. Bounded by query count.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -77,58 +77,65 @@ let inproc = 0;
   await engine.close();
 }
 
-// HTTP: the real server in a child process.
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dir],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SURGEVEC_LOG_LEVEL: 'warn' },
-  },
-);
-const port = await new Promise<number>((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /ready at http:\/\/[^:]+:(\d+)/.exec(out);
-    if (m) resolve(Number(m[1]));
-  });
-  child.on('exit', (code) => reject(new Error(`server exited early (${code})`)));
-});
-const concurrency = Number(args.concurrency);
-const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency, pipelining: 1 });
-const bodies = Array.from({ length: nq }, (_, q) =>
-  JSON.stringify({ vector: query(q), limit: 10, params: { hnsw_ef: ef } }),
-);
-let http = 0;
-const found: number[][] = new Array(nq);
-for (let r = 0; r < rounds; r++) {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < nq) {
-        const q = next++;
-        const res = await pool.request({
-          path: '/collections/glove/points/search',
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: bodies[q],
-        });
-        const body = (await res.body.json()) as { result: { id: number }[] };
-        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${JSON.stringify(body)}`);
-        found[q] = body.result.map((p) => p.id);
-      }
-    }),
+// HTTP: the real server in a child process, with search coalescing (default) and without (batch max 1).
+async function http(batchMax: number): Promise<number> {
+  const cfg = join(dir, `server-${batchMax}.json`);
+  writeFileSync(cfg, JSON.stringify({ server: { search_batch_max: batchMax }, log: { level: 'warn' } }));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dir, '--config', cfg],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  http = Math.max(http, nq / ((performance.now() - t0) / 1000));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready at http:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`server exited early (${code})`)));
+  });
+  const concurrency = Number(args.concurrency);
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency, pipelining: 1 });
+  const bodies = Array.from({ length: nq }, (_, q) =>
+    JSON.stringify({ vector: query(q), limit: 10, params: { hnsw_ef: ef } }),
+  );
+  let best = 0;
+  const found: number[][] = new Array(nq);
+  for (let r = 0; r < rounds; r++) {
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < nq) {
+          const q = next++;
+          const res = await pool.request({
+            path: '/collections/glove/points/search',
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: bodies[q],
+          });
+          const body = (await res.body.json()) as { result: { id: number }[] };
+          if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${JSON.stringify(body)}`);
+          found[q] = body.result.map((p) => p.id);
+        }
+      }),
+    );
+    best = Math.max(best, nq / ((performance.now() - t0) / 1000));
+  }
+  const recall = recallAtK(found, truth, 10, 10);
+  log(
+    `HTTP, search_batch_max ${batchMax} (${concurrency} in flight, undici, loopback): ${Math.round(best)} QPS ` +
+      `(best of ${rounds}), recall@10 ${recall.toFixed(4)}`,
+  );
+  await pool.close();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  return best;
 }
-const recall = recallAtK(found, truth, 10, 10);
-log(
-  `HTTP (${concurrency} in flight, undici, loopback): ${Math.round(http)} QPS (best of ${rounds}), recall@10 ${recall.toFixed(4)}`,
-);
-log(`ratio HTTP / in-process: ${(http / inproc).toFixed(2)} (target >= 0.8)`);
-await pool.close();
-child.kill('SIGTERM');
-await new Promise((r) => child.on('exit', r));
+
+const batched = await http(100);
+const unbatched = await http(1);
+log(`ratio HTTP (batched) / in-process: ${(batched / inproc).toFixed(2)} (target >= 0.8)`);
+log(`coalescing gain: ${(batched / unbatched).toFixed(2)}x over one engine call per request`);
 rmSync(dir, { recursive: true, force: true });

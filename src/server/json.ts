@@ -23,6 +23,13 @@ const NONCE = randomBytes(8).toString('hex');
 const MARKER = new RegExp(`"\\\\u0000${NONCE}:(-?\\d+)"`, 'g');
 
 export function stringifyJson(value: unknown): string {
+  // Fast path: a replacer function costs a call per value; only bodies holding a bigint need one, and
+  // JSON.stringify tells us by throwing.
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (!(e instanceof TypeError) || !/BigInt/.test(e.message)) throw e;
+  }
   let sawBigint = false;
   const text = JSON.stringify(value, (_k, v) => {
     if (typeof v === 'bigint') {

@@ -72,8 +72,9 @@ function writeDurable(file: string, ...parts: Uint8Array[]): void {
   }
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync of a file written by someone else (hnswlib) or of a directory (makes renames/creates durable). */
+function fsyncPath(path: string, flags = 'r'): void {
+  const fd = openSync(path, flags);
   try {
     fsyncSync(fd);
   } finally {
@@ -120,7 +121,7 @@ export function writeSnapshot(root: string, state: SnapshotState): void {
       else if (ext === 'vec') writeDurable(file, bytesOf(seg.vectors, seg.count * dim * 4));
       else if (seg.indexed > 0) {
         seg.index.save(file);
-        fsyncFile(file);
+        fsyncPath(file, 'r+');
       }
     }
     writeDurable(
@@ -136,19 +137,10 @@ export function writeSnapshot(root: string, state: SnapshotState): void {
     manifest.segments.push(m);
   }
   writeDurable(join(tmp, 'manifest.json'), Buffer.from(JSON.stringify(manifest)));
-  fsyncDir(tmp);
+  fsyncPath(tmp);
   renameSync(tmp, final);
-  fsyncDir(root);
+  fsyncPath(root);
   for (const old of listSnapshots(root).slice(1)) rmSync(join(root, old), { recursive: true, force: true });
-}
-
-function fsyncFile(file: string): void {
-  const fd = openSync(file, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function readManifest(dir: string): Manifest {

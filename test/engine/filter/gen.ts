@@ -165,17 +165,8 @@ export function plannableFilterArb(paths: readonly string[]): fc.Arbitrary<Filte
     }));
 }
 
-/** mulberry32: a tiny seeded PRNG so large synthetic data sets are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32), re-exported under the name these tests use. */
+export { rng as prng } from '../../../src/platform/random.js';
 
 /** Up to n distinct members of `live`, uniformly (partial Fisher–Yates on a copy). */
 export function sampler(live: readonly number[], rand: () => number): (n: number) => number[] {
