@@ -206,7 +206,7 @@ const TEMPLATES: Record<string, unknown[]> = {
     { payload: { x: { y: null } }, filter: filterT },
     { payload: { x: 1 }, points: [1], key: deepKey(31) },
   ],
-  'PUT /collections/:name/points/payload': [{ payload: { only: true }, points: [3] }],
+  'PUT /collections/:name/points/payload': [{ payload: { sole: true }, points: [3] }],
   'POST /collections/:name/points/payload/delete': [
     { keys: ['n', 'nested.a'], points: [1] },
     { keys: [deepKey(40), 'constructor.name'], filter: filterT },
