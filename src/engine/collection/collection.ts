@@ -463,10 +463,10 @@ export class Collection {
 
   private buildPayloadIndex(field: string, schema: PayloadSchemaType): void {
     const idx = new PayloadIndex(field, schema);
-    for (const slot of this.liveSlots()) {
-      const p = this.payloadOf(slot);
-      if (p) idx.add(slot, p);
-    }
+    this.eachMatch(undefined, (seg, off) => {
+      const p = seg.payloads[off];
+      if (p) idx.add(seg.base + off, p);
+    });
     this.indexes.set(field, idx);
     this.config.payload_indexes[field] = schema;
   }
@@ -613,12 +613,8 @@ export class Collection {
       ) {
         break;
       }
-      const off = slot - seg.base;
-      const point: ScoredPoint = { id: keyToId(seg.keys[off]!), version: seg.versions[off]!, score };
-      const payload = selectPayload(seg.payloads[off], req.with_payload);
-      if (payload !== undefined) point.payload = payload;
-      if (req.with_vector) point.vector = Array.from(seg.vectors.subarray(off * dim, (off + 1) * dim));
-      out.push(point);
+      const { id, ...rest } = this.record(slot, req.with_payload ?? false, req.with_vector ?? false);
+      out.push({ id, version: seg.versions[slot - seg.base]!, score, ...rest });
     }
     return out;
   }
@@ -631,21 +627,41 @@ export class Collection {
   /** Exact scan over the plan's candidates (or every live point). */
   private exactSearch(query: Float32Array, k: number, plan: FilterPlan | undefined): TopK {
     const top = new TopK(k);
+    this.eachMatch(plan, this.scorer(query, top));
+    return top;
+  }
+
+  /** A visitor that scores a point against `query` into `top`. */
+  private scorer(query: Float32Array, top: TopK): (seg: Segment, off: number) => void {
     const dim = this.config.size;
-    const visit = (seg: Segment, off: number): void => {
-      if (seg.alive[off] !== 1) return;
-      if (plan && !plan.predicate(seg.payloads[off], seg.keys[off]!)) return;
-      top.push(seg.base + off, this.distance(query, 0, seg.vectors, off * dim, dim));
-    };
+    return (seg, off) => top.push(seg.base + off, this.distance(query, 0, seg.vectors, off * dim, dim));
+  }
+
+  /** Visits the live offsets in [from, to) of a segment that the plan's predicate admits. */
+  private scan(
+    seg: Segment,
+    from: number,
+    to: number,
+    plan: FilterPlan | undefined,
+    visit: (seg: Segment, off: number) => void,
+  ): void {
+    for (let off = from; off < to; off++) {
+      if (seg.alive[off] !== 1) continue;
+      if (plan && !plan.predicate(seg.payloads[off], seg.keys[off]!)) continue;
+      visit(seg, off);
+    }
+  }
+
+  /** Visits every live point the plan admits: among its candidates when it has them, else everywhere. */
+  private eachMatch(plan: FilterPlan | undefined, visit: (seg: Segment, off: number) => void): void {
     if (plan?.candidates) {
       for (const slot of plan.candidates) {
         const seg = this.segmentOf(slot);
-        if (seg) visit(seg, slot - seg.base);
+        if (seg) this.scan(seg, slot - seg.base, slot - seg.base + 1, plan, visit);
       }
     } else {
-      for (const seg of this.segments.values()) for (let off = 0; off < seg.count; off++) visit(seg, off);
+      for (const seg of this.segments.values()) this.scan(seg, 0, seg.count, plan, visit);
     }
-    return top;
   }
 
   /**
@@ -654,7 +670,7 @@ export class Collection {
    */
   private async graphSearch(query: Float32Array, k: number, ef: number, plan: FilterPlan | undefined) {
     const top = new TopK(k);
-    const dim = this.config.size;
+    const score = this.scorer(query, top);
     for (const seg of this.segments.values()) {
       const filter = plan
         ? (slot: number) => {
@@ -674,11 +690,7 @@ export class Collection {
           e = Math.min(graphSize, e * 4);
         }
       }
-      for (let off = seg.indexed; off < seg.count; off++) {
-        if (seg.alive[off] !== 1) continue;
-        if (plan && !plan.predicate(seg.payloads[off], seg.keys[off]!)) continue;
-        top.push(seg.base + off, this.distance(query, 0, seg.vectors, off * dim, dim));
-      }
+      this.scan(seg, seg.indexed, seg.count, plan, score);
     }
     return top;
   }
@@ -721,21 +733,8 @@ export class Collection {
 
   private matching(plan: FilterPlan): number[] {
     const out: number[] = [];
-    const test = (slot: number) => {
-      const seg = this.segmentOf(slot);
-      if (!seg?.isAlive(slot)) return;
-      const off = slot - seg.base;
-      if (plan.predicate(seg.payloads[off], seg.keys[off]!)) out.push(slot);
-    };
-    if (plan.candidates) for (const slot of plan.candidates) test(slot);
-    else for (const slot of this.liveSlots()) test(slot);
+    this.eachMatch(plan, (seg, off) => out.push(seg.base + off));
     return out;
-  }
-
-  private *liveSlots(): Iterable<number> {
-    for (const seg of this.segments.values()) {
-      for (let off = 0; off < seg.count; off++) if (seg.alive[off] === 1) yield seg.base + off;
-    }
   }
 
   private record(slot: number, withPayload: WithPayload, withVector: boolean): PointRecord {
