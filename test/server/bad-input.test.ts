@@ -15,6 +15,7 @@ import { Engine, type EngineApi, WorkerEngine } from '../../src/engine/index.js'
 import { type ErrorCode, errors } from '../../src/protocol/errors.js';
 import { buildApp } from '../../src/server/app.js';
 import { stringifyJson } from '../../src/server/json.js';
+import { appRoutes } from './app-routes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'surgevec-bad-input-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -770,22 +771,6 @@ function expectProcessIntact() {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   expect(typeof Object.prototype.valueOf).toBe('function');
   expect(typeof Object.prototype.toString).toBe('function');
-}
-
-/** Routes as the app has them, from Fastify's route tree (so a new route cannot be missed). */
-function appRoutes(app: FastifyInstance): { method: string; path: string }[] {
-  const out: { method: string; path: string }[] = [];
-  const stack: string[] = [];
-  // Each line is one radix-tree node: its text is appended to its parent's path.
-  for (const line of app.printRoutes().split('\n')) {
-    const m = /^((?:│ {3}| {4})*)(?:└── |├── )(\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack[depth] = (depth === 0 ? '' : stack[depth - 1]!) + m[2]!;
-    stack.length = depth + 1;
-    for (const method of m[3]?.split(', ') ?? []) out.push({ method, path: stack[depth]! });
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- tests

@@ -17,6 +17,7 @@ import { Engine, type EngineApi, WorkerEngine } from '../../src/engine/index.js'
 import { errors, isErrorCode } from '../../src/protocol/errors.js';
 import { buildApp } from '../../src/server/app.js';
 import { stringifyJson } from '../../src/server/json.js';
+import { appRoutes } from './app-routes.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2024);
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
@@ -101,22 +102,6 @@ async function expectStoredDataValid(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- routes
-
-/** Routes as the app has them, from Fastify's route tree: each node's text is appended to its parent's. */
-function appRoutes(): { method: HTTPMethods; path: string }[] {
-  const out: { method: HTTPMethods; path: string }[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes().split('\n')) {
-    const m = /^((?:│ {3}| {4})*)(?:└── |├── )(\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack[depth] = (depth === 0 ? '' : stack[depth - 1]!) + m[2]!;
-    stack.length = depth + 1;
-    for (const method of m[3]?.split(', ') ?? [])
-      out.push({ method: method as HTTPMethods, path: stack[depth]! });
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------- bodies
 
@@ -642,7 +627,7 @@ describe.each([
 });
 
 async function fuzz(): Promise<void> {
-  const routes = appRoutes();
+  const routes = appRoutes(app);
   expect(routes.length).toBeGreaterThan(40);
   const statuses = new Map<number, number>();
   let reseeds = 0;

@@ -433,13 +433,18 @@ export class Engine implements EngineApi {
     return this.changes.subscribe(listener);
   }
 
+  /** The named collection (through aliases), or all of them. */
+  private targets(name?: string): Collection[] {
+    return name === undefined ? [...this.collections.values()] : [this.collection(name)];
+  }
+
   async whenIndexed(name?: string): Promise<void> {
-    const targets = name === undefined ? [...this.collections.values()] : [this.collection(name)];
+    const targets = this.targets(name);
     await Promise.all(targets.map((c) => c.whenIndexed()));
   }
 
   async snapshot(name?: string): Promise<void> {
-    const targets = name === undefined ? [...this.collections.values()] : [this.collection(name)];
+    const targets = this.targets(name);
     for (const c of targets) await c.snapshot();
   }
 
