@@ -14,6 +14,11 @@ import type { SearchBatcher } from '../../search-batcher.js';
 import { collectionParam } from './params.js';
 import { wantVector } from './points.js';
 
+/** Qdrant's search `params`: the two we honour (ef and exact); quantization options are accepted and unused. */
+function searchParams(p: { hnsw_ef?: number | undefined; exact?: boolean | undefined } | undefined) {
+  return p ? { hnsw_ef: p.hnsw_ef ?? null, exact: p.exact ?? null } : null;
+}
+
 export function searchRequest(body: unknown, where = 'body'): SearchRequest {
   const b = parseBody(searchBody, body, where);
   if (b.vector !== null && typeof b.vector === 'object' && !Array.isArray(b.vector)) {
@@ -27,7 +32,7 @@ export function searchRequest(body: unknown, where = 'body'): SearchRequest {
     score_threshold: b.score_threshold ?? null,
     with_payload: (b.with_payload ?? false) as WithPayload,
     with_vector: wantVector(b.with_vector),
-    params: b.params ? { hnsw_ef: b.params.hnsw_ef ?? null, exact: b.params.exact ?? null } : null,
+    params: searchParams(b.params),
   };
 }
 
@@ -135,7 +140,7 @@ export async function runQuery(
     score_threshold: b.score_threshold ?? null,
     with_payload,
     with_vector,
-    params: b.params ? { hnsw_ef: b.params.hnsw_ef ?? null, exact: b.params.exact ?? null } : null,
+    params: searchParams(b.params),
   });
 }
 
