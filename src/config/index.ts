@@ -1,2 +1,9 @@
 export { defaultConfig, type LoadConfigInput, loadConfig } from './load.js';
-export { type Config, type ConfigOptions, configSchema, type EngineConfig } from './schema.js';
+export {
+  type AdmissionConfig,
+  type Config,
+  type ConfigOptions,
+  configSchema,
+  type EngineConfig,
+  type TenantConfig,
+} from './schema.js';

@@ -173,6 +173,26 @@ export interface ChangeEvent {
   count?: number;
   /** create_index / delete_index: the payload field. */
   field?: string;
+  /** Only for listeners and reads that ask for it (`ChangeOptions.points`). */
+  points?: ChangePoints;
+}
+
+/**
+ * The data of an op's points, for consumers that evaluate them (standing queries). Shared with the engine:
+ * read it, never mutate it.
+ */
+export interface ChangePoints {
+  /** upsert: row i is the vector written for ids[i], as stored (cosine vectors normalised). */
+  vectors?: Float32Array;
+  /** upsert: the payload written for ids[i]. */
+  payloads?: (Payload | null)[];
+  /** Ops that select points (delete, payload edits), live only: the ids they changed when applied. */
+  touched?: PointId[];
+}
+
+export interface ChangeOptions {
+  /** Add `points` to events: upserts' vectors and payloads; live ops by selector, the ids they changed. */
+  points?: boolean;
 }
 
 export type ChangeListener = (event: ChangeEvent) => void;

@@ -64,6 +64,56 @@ export const errors = {
   SNAPSHOT_CORRUPTED: { status: 500, hint: 'the snapshot is unreadable; remove it to recover from the WAL' },
   STORAGE_ERROR: { status: 500, hint: 'check disk space and permissions of the data directory' },
   INTERNAL: { status: 500, hint: 'this is a bug: please report it with the request id' },
+  PEER_UNAVAILABLE: {
+    status: 503,
+    hint: 'pgvector: run `bash scripts/peers/pgvector.sh` (or pass --pg-url); LanceDB and pg: `npm install` dev deps',
+  },
+  INVALID_SCENARIO: {
+    status: 400,
+    hint: 'see docs/BENCH.md for the scenario file schema; `surgevec bench list` shows the built-in scenarios',
+  },
+  TARGET_NOT_ALLOWED: {
+    status: 400,
+    hint: 'the bench loads loopback targets only; pass --allow-remote to load a host you own',
+  },
+  TARGET_UNREACHABLE: {
+    status: 503,
+    hint: 'start the server (`surgevec serve`) or pass --target with its URL',
+  },
+  INVALID_RUN_FILE: {
+    status: 400,
+    hint: 'pass a run file written by `surgevec bench run` (results/*.json, schema surgevec.bench.run v1)',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    hint: 'send a valid API key: header "api-key: <key>" or "Authorization: Bearer <key>"',
+  },
+  FORBIDDEN: {
+    status: 403,
+    hint: 'this key may not do that: /admin needs the admin key (admission.admin_key in the config file)',
+  },
+  OVER_QUOTA: {
+    status: 429,
+    hint: "slow down: retry after the Retry-After header (Retry-After-Ms has the exact wait)",
+  },
+  OVERLOADED: {
+    status: 503,
+    hint: 'the server is shedding load: retry after the Retry-After header, with jitter',
+  },
+  DEADLINE_EXCEEDED: {
+    status: 503,
+    hint: 'the request waited past its deadline (timeout parameter or x-surgevec-timeout-ms); retry after Retry-After',
+  },
+  TENANT_NOT_FOUND: { status: 404, hint: 'list tenants with GET /admin/tenants' },
+  TENANT_EXISTS: { status: 409, hint: 'pick another id, or change the tenant with PATCH /admin/tenants/{id}' },
+  SUBSCRIPTION_NOT_FOUND: {
+    status: 404,
+    hint: 'list subscriptions with GET /collections/{name}/subscriptions (a tenant sees only its own)',
+  },
+  TOO_MANY_SUBSCRIPTIONS: {
+    status: 429,
+    hint: 'delete unused subscriptions (DELETE /collections/{name}/subscriptions/{id}) or raise subscriptions.max_per_tenant',
+  },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errors;

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizeInPlace } from '../../src/engine/index/distance.js';
-import type { IndexSpace, VectorIndex } from '../../src/engine/index/vector-index.js';
+import type { IndexSpace, SlotSet, VectorIndex } from '../../src/engine/index/vector-index.js';
+import { slotSet, slotSetAdd } from '../../src/engine/index/vector-index.js';
 import { clusteredVectors, rng } from '../../src/platform/random.js';
 
 export interface IndexFactory {
@@ -38,6 +39,15 @@ function naiveTopK(
   return scored.slice(0, k);
 }
 
+/** A SlotSet spanning every slot in `slots` (the contract uses sparse slots from 1,000,000 up). */
+function setOf(slots: Iterable<number>): SlotSet {
+  const list = [...slots];
+  const base = Math.min(...list);
+  const set = slotSet(base, Math.max(...list) - base + 1);
+  for (const s of list) slotSetAdd(set, s);
+  return set;
+}
+
 export function vectorIndexContract(name: string, factory: IndexFactory): void {
   describe(`${name} satisfies VectorIndex`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'surgevec-index-'));
@@ -55,7 +65,7 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
 
         it('finds the exact nearest neighbours on a small set, best first, with correct distances', async () => {
           const index = factory.make(dim, space);
-          index.add(slots, data);
+          await index.add(slots, data);
           expect(index.size()).toBe(n);
           for (let t = 0; t < 20; t++) {
             const q = data.slice(t * 13 * dim, (t * 13 + 1) * dim);
@@ -71,7 +81,7 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
 
         it('forgets removed slots, re-adds them, and treats unknown removes as no-ops', async () => {
           const index = factory.make(dim, space);
-          index.add(slots, data);
+          await index.add(slots, data);
           const q = data.slice(0, dim);
           const first = await index.search(q, 5, { ef: 100 });
           const gone = first.slots[0]!;
@@ -81,7 +91,7 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
           expect(index.size()).toBe(n - 1);
           const after = await index.search(q, 5, { ef: 100 });
           expect(Array.from(after.slots)).not.toContain(gone);
-          index.add([gone], q);
+          await index.add([gone], q);
           expect(index.has(gone)).toBe(true);
           const again = await index.search(q, 1, { ef: 100 });
           expect(again.slots[0]).toBe(gone);
@@ -89,9 +99,9 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
 
         it('replaces the vector of a slot that is added twice', async () => {
           const index = factory.make(dim, space);
-          index.add(slots.slice(0, 50), data.subarray(0, 50 * dim));
+          await index.add(slots.slice(0, 50), data.subarray(0, 50 * dim));
           const target = data.slice(49 * dim, 50 * dim);
-          index.add([slots[0]!], target);
+          await index.add([slots[0]!], target);
           expect(index.size()).toBe(50);
           const hits = await index.search(target, 2, { ef: 100 });
           expect(new Set(hits.slots)).toEqual(new Set([slots[0], slots[49]]));
@@ -99,26 +109,62 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
 
         it('honours a filter and returns fewer than k when fewer qualify', async () => {
           const index = factory.make(dim, space);
-          index.add(slots, data);
+          await index.add(slots, data);
           const allowed = new Set(slots.filter((_, i) => i % 10 === 3));
           const q = data.slice(5 * dim, 6 * dim);
-          const hits = await index.search(q, 10, { ef: 200, filter: (s) => allowed.has(s) });
-          expect(hits.slots.length).toBe(10);
-          for (const s of hits.slots) expect(allowed.has(s)).toBe(true);
-          const few = await index.search(q, 10, { ef: 200, filter: (s) => s === slots[7] });
-          expect(Array.from(few.slots)).toEqual([slots[7]]);
+          const truth = naiveTopK(
+            data.filter((_, j) => Math.floor(j / dim) % 10 === 3),
+            [...allowed],
+            dim,
+            q,
+            10,
+            space,
+          ).map((x) => x.slot);
+          // Both ways the index may apply a filter: during the graph walk and by an exact scan.
+          for (const exact of [false, true]) {
+            const hits = await index.search(q, 10, { ef: 200, allow: setOf(allowed), exact });
+            expect(hits.slots.length).toBe(10);
+            for (const s of hits.slots) expect(allowed.has(s)).toBe(true);
+            expect(Array.from(hits.slots)).toEqual(truth);
+            const few = await index.search(q, 10, { ef: 200, allow: setOf([slots[7]!]), exact });
+            expect(Array.from(few.slots)).toEqual([slots[7]]);
+            const none = await index.search(q, 10, { ef: 200, allow: setOf([424242]), exact });
+            expect(none.slots.length).toBe(0);
+          }
+        });
+
+        it('answers exact: true with the exact neighbours', async () => {
+          const index = factory.make(dim, space);
+          await index.add(slots, data);
+          const q = data.slice(17 * dim, 18 * dim);
+          const hits = await index.search(q, 25, { ef: 1, exact: true });
+          expect(Array.from(hits.slots)).toEqual(naiveTopK(data, slots, dim, q, 25, space).map((x) => x.slot));
+        });
+
+        it('serves concurrent searches with different ef without mixing them up', async () => {
+          const index = factory.make(dim, space);
+          await index.add(slots, data);
+          const q = data.slice(3 * dim, 4 * dim);
+          const alone = await Promise.all([
+            index.search(q, 10, { ef: 10 }),
+            index.search(q, 10, { ef: 400 }),
+          ]);
+          const mixed = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => index.search(q, 10, { ef: i % 2 === 0 ? 10 : 400 })),
+          );
+          mixed.forEach((hits, i) => expect(Array.from(hits.slots)).toEqual(Array.from(alone[i % 2]!.slots)));
         });
 
         it('answers an empty index and k larger than the index', async () => {
           const index = factory.make(dim, space);
           expect((await index.search(data.slice(0, dim), 10, { ef: 10 })).slots.length).toBe(0);
-          index.add(slots.slice(0, 3), data.subarray(0, 3 * dim));
+          await index.add(slots.slice(0, 3), data.subarray(0, 3 * dim));
           expect((await index.search(data.slice(0, dim), 100, { ef: 10 })).slots.length).toBe(3);
         });
 
         it('saves and loads to the same answers, re-applying later removes', async () => {
           const index = factory.make(dim, space);
-          index.add(slots, data);
+          await index.add(slots, data);
           const file = join(dir, `${name}-${space}.idx`);
           index.save(file);
           const live = slots.filter((_, i) => i !== 0);
@@ -145,7 +191,7 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
       for (let i = 0; i < n; i++) normalizeInPlace(data, i * d, d);
       const slots = Array.from({ length: n }, (_, i) => i);
       const index = factory.make(d, 'ip');
-      index.add(slots, data);
+      await index.add(slots, data);
       const queries = clusteredVectors(rng(8), 100, d, 50, 0.6);
       let hit = 0;
       for (let t = 0; t < 100; t++) {

@@ -1,7 +1,9 @@
 /**
  * Searches and index builds never run on the caller's event loop. Measured as event-loop utilisation of the
- * main thread (busy time / wall time; robust to the OS preempting an idle thread on a loaded 2-core CI box),
- * with the in-process Engine as the control in the same run: same workload, the engine on the main thread.
+ * main thread (busy time / wall time; robust to the OS preempting an idle thread on a loaded 2-core CI box).
+ * The native core does its work on the libuv pool, so even the in-process Engine leaves the loop free; the
+ * WorkerEngine moves the rest (WAL framing, payloads, planning) to a thread. Control in the same run, proving
+ * the meter sees a busy loop: the in-process engine forced to exact scans, which are JavaScript on the loop.
  * The event-loop *delay* p99 (target < 10 ms) is a timing figure: bench/engine-glove.ts measures and
  * docs/BENCHMARKS.md reports it; here it is only printed.
  */
@@ -20,9 +22,16 @@ const dim = 100;
 const n = 10_000;
 const data = clusteredVectors(rng(3), n, dim, 200, 0.5);
 
-/** Ingest n points (4 writers) while 8 callers search; returns main-thread utilisation and delay. */
-async function load(engine: EngineApi) {
-  await engine.createCollection('eld', { size: dim, distance: 'Cosine', hnsw: { full_scan_threshold: 0 } });
+/**
+ * Ingest n points (4 writers) while 8 callers search (or, for the control, search once all are in); returns
+ * main-thread utilisation and delay over the whole run.
+ */
+async function load(engine: EngineApi, fullScanThresholdKb = 0, searchAfterIngest = false) {
+  await engine.createCollection('eld', {
+    size: dim,
+    distance: 'Cosine',
+    hnsw: { full_scan_threshold: fullScanThresholdKb },
+  });
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const elu0 = performance.eventLoopUtilization();
@@ -46,6 +55,13 @@ async function load(engine: EngineApi) {
       searches++;
     }
   };
+  if (searchAfterIngest) {
+    await Promise.all([ingest(), ingest(), ingest(), ingest()]);
+    await engine.whenIndexed('eld');
+    const elu1 = performance.eventLoopUtilization();
+    await Promise.all(Array.from({ length: 8 }, search));
+    return { elu: performance.eventLoopUtilization(elu1).utilization, p99: 0, max: 0, searches, count: n };
+  }
   await Promise.all([ingest(), ingest(), ingest(), ingest(), ...Array.from({ length: 8 }, search)]);
   await engine.whenIndexed('eld');
   const elu = performance.eventLoopUtilization(elu0).utilization;
@@ -53,14 +69,18 @@ async function load(engine: EngineApi) {
   return { elu, p99: h.percentile(99) / 1e6, max: h.max / 1e6, searches, count: await engine.count('eld') };
 }
 
-it('keeps search and indexing off the main thread (control: the in-process engine)', async () => {
-  const inProcess = await Engine.open(defaultConfig({ storage: { data_dir: join(root, 'a') } }));
-  const control = await load(inProcess).finally(() => inProcess.close());
-  const worker = await WorkerEngine.open(defaultConfig({ storage: { data_dir: join(root, 'b') } }));
+it('keeps search and indexing off the main thread (control: exact scans on the main thread)', async () => {
+  const open = (dir: string) => Engine.open(defaultConfig({ storage: { data_dir: join(root, dir) } }));
+  const scanning = await open('control');
+  const control = await load(scanning, 1e9, true).finally(() => scanning.close());
+  const inProcess = await open('in-process');
+  const native = await load(inProcess).finally(() => inProcess.close());
+  const worker = await WorkerEngine.open(defaultConfig({ storage: { data_dir: join(root, 'worker') } }));
   const measured = await load(worker).finally(() => worker.close());
   for (const [name, r] of [
-    ['in-process', control],
-    ['worker', measured],
+    ['control: in-process, exact scans (search phase only)', control],
+    ['in-process, native core', native],
+    ['worker engine, native core', measured],
   ] as const) {
     console.log(
       `${name}: main-thread utilisation ${r.elu.toFixed(2)}, event-loop delay p99 ${r.p99.toFixed(2)} ms ` +
@@ -69,7 +89,9 @@ it('keeps search and indexing off the main thread (control: the in-process engin
     expect(r.count).toBe(n);
     expect(r.searches).toBe(1200);
   }
-  // Indexing 10k points at efConstruction 200 is seconds of CPU: on the main thread it fills the loop.
+  // 1,200 exact scans of 10k 100-D vectors are over a second of JavaScript: the loop is full.
   expect(control.elu).toBeGreaterThan(0.8);
+  // In process, the loop still plans, builds results and scans the not-yet-indexed tail (printed, not
+  // asserted: it depends on how far the indexer lags); the worker engine moves all of that off the loop.
   expect(measured.elu).toBeLessThan(0.5);
 });

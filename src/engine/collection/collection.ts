@@ -4,8 +4,9 @@
  * Write path: validate → assign seq → WAL append (group commit, fsynced) → apply in seq order → ack.
  * Nothing invalid reaches the WAL, and nothing is visible before it is durable.
  * Read path: the planner picks an exact scan of the (estimated few) matching points or a graph walk per
- * segment with the filter applied during traversal; unindexed tails are always scanned exactly, so recall
- * never depends on how far the indexer has got.
+ * segment with the filter applied during traversal — both in the native core, off this thread, with the
+ * filter handed over as a bitset; unindexed tails are always scanned exactly here, so recall never depends on
+ * how far the indexer has got.
  */
 
 import type { EngineConfig } from '../../config/index.js';
@@ -14,11 +15,13 @@ import type { FilterPlan, PlannerContext } from '../filter/index.js';
 import { PayloadIndex, parseFilter, parseKeyPath, planFilter } from '../filter/index.js';
 import { distanceFn } from '../index/distance.js';
 import { TopK } from '../index/top-k.js';
-import type { IndexSpace } from '../index/vector-index.js';
+import type { IndexSpace, SlotSet } from '../index/vector-index.js';
+import { slotSet, slotSetAdd } from '../index/vector-index.js';
 import { compareKeys, keyToId, pointKey } from '../point-id.js';
 import { Segment } from '../segment/segment.js';
 import { readLatestSnapshot, type SnapshotState, writeSnapshot } from '../snapshot/snapshot.js';
 import type {
+  ChangeOptions,
   ChangePage,
   CollectionConfig,
   CollectionInfo,
@@ -38,7 +41,7 @@ import type {
   WriteOptions,
 } from '../types.js';
 import { Wal } from '../wal/index.js';
-import { type ChangeHub, changeEvent } from './changes.js';
+import { type ChangeHub, changeEvent, changePoints } from './changes.js';
 import { decodeOp, encodeOp, type Op, type Selector } from './ops.js';
 import { checkKeyPath, deletePayloadKeys, mergePayload, selectPayload, validatePayload } from './payload.js';
 import { toVector, writeVector } from './vectors.js';
@@ -88,6 +91,8 @@ export class Collection {
   /** Indexing or vacuum changed the layout since the last snapshot (worth saving at close: no rebuild on start). */
   private reorganised = false;
   private indexerScheduled = false;
+  /** The indexer's batch in flight on the native core, awaited by close(). */
+  private indexing: Promise<void> | null = null;
   private snapshotRunning: Promise<void> | null = null;
   private opsSinceSnapshot = 0;
   private lastSnapshotAt = Date.now();
@@ -319,9 +324,11 @@ export class Collection {
     while (this.pending.length > 0 && this.pending[0]!.durable) {
       const w = this.pending.shift()!;
       try {
-        const { refused, touched } = this.apply(w.op, w.seq);
+        const { refused, touched, keys } = this.apply(w.op, w.seq);
         // Before the write settles: whoever awaits a write can count on its event having been dispatched.
-        if (this.changes.active) this.changes.emit(changeEvent(this.name, w.seq, w.op, touched));
+        if (this.changes.active) {
+          this.changes.emit(changeEvent(this.name, w.seq, w.op, touched), () => changePoints(w.op, keys));
+        }
         if (refused) w.reject(refused);
         else w.resolve();
       } catch (e) {
@@ -357,7 +364,10 @@ export class Collection {
    * Applies one op. A payload edit that names a missing point is refused as a whole (returned, not thrown):
    * it is checked here, in seq order, so pipelined writes see their predecessors, and replay refuses it too.
    */
-  private apply(op: Op, seq: number): { refused: SurgeError | undefined; touched: number } {
+  private apply(
+    op: Op,
+    seq: number,
+  ): { refused: SurgeError | undefined; touched: number; keys?: string[] | undefined } {
     let refused: SurgeError | undefined;
     if (
       (op.type === 'set_payload' || op.type === 'overwrite_payload' || op.type === 'delete_payload') &&
@@ -370,6 +380,8 @@ export class Collection {
       }
     }
     const slots = 'selector' in op ? this.resolve(op.selector) : [];
+    // Read before a delete removes them: standing queries need to know which points an op changed.
+    const keys = 'selector' in op && this.changes.wantsPoints ? slots.map((s) => this.keyOf(s)) : undefined;
     switch (op.type) {
       case 'upsert':
         this.applyUpsert(op.keys, op.vectors, op.payloads, seq);
@@ -407,7 +419,12 @@ export class Collection {
     }
     this.seqApplied = seq;
     this.opsSinceSnapshot++;
-    return { refused, touched: slots.length };
+    return { refused, touched: slots.length, keys };
+  }
+
+  private keyOf(slot: number): string {
+    const seg = this.segmentOf(slot)!;
+    return seg.keys[slot - seg.base]!;
   }
 
   private applyUpsert(
@@ -490,7 +507,7 @@ export class Collection {
    * Applied ops with seq > afterSeq, oldest first, at most `limit`, read back from the WAL. Ops durable but
    * not yet applied are left out: the live feed delivers them once they are.
    */
-  async readChanges(afterSeq: number, limit: number): Promise<ChangePage> {
+  async readChanges(afterSeq: number, limit: number, options?: ChangeOptions): Promise<ChangePage> {
     this.assertReadable();
     if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
       throw new SurgeError('INVALID_REQUEST', 'afterSeq must be an integer >= 0');
@@ -504,7 +521,10 @@ export class Collection {
         if (afterSeq < upTo) {
           for await (const rec of this.wal.replay(afterSeq)) {
             if (rec.seq > upTo) break;
-            events.push(changeEvent(this.name, rec.seq, decodeOp(rec.op, rec.seq)));
+            const op = decodeOp(rec.op, rec.seq);
+            const e = changeEvent(this.name, rec.seq, op);
+            const points = options?.points ? changePoints(op) : undefined;
+            events.push(points ? { ...e, points } : e);
             if (events.length >= limit) break;
           }
         }
@@ -595,9 +615,7 @@ export class Collection {
     const exact = req.params?.exact === true || estimate * kbPerPoint < hnsw.full_scan_threshold;
 
     this.searches[exact ? 'exact' : 'graph']++;
-    const top = exact
-      ? this.exactSearch(query, k, plan)
-      : await this.graphSearch(query, k, Math.max(ef, k), plan);
+    const top = await this.indexSearch(query, k, Math.max(ef, k), plan, exact);
     const hits = top.result();
     const out: ScoredPoint[] = [];
     const threshold = req.score_threshold;
@@ -622,13 +640,6 @@ export class Collection {
   private toScore(d: number): number {
     // Index distances: 'ip' = 1 - dot, 'l2' = squared L2. Qdrant reports similarity / euclidean distance.
     return this.space === 'ip' ? 1 - d : Math.sqrt(Math.max(0, d));
-  }
-
-  /** Exact scan over the plan's candidates (or every live point). */
-  private exactSearch(query: Float32Array, k: number, plan: FilterPlan | undefined): TopK {
-    const top = new TopK(k);
-    this.eachMatch(plan, this.scorer(query, top));
-    return top;
   }
 
   /** A visitor that scores a point against `query` into `top`. */
@@ -665,34 +676,59 @@ export class Collection {
   }
 
   /**
-   * Per segment: the graph for indexed offsets (filter during traversal; ef grows until k matches are
-   * found or the graph is exhausted) plus an exact scan of the unindexed tail.
+   * Per segment: the native index for indexed offsets — a graph walk with the filter (as a bitset) applied
+   * during traversal, or, when the planner chose `exact`, a SIMD scan of the allowed points; ef grows until k
+   * matches are found or the graph is exhausted — plus a scan of the not-yet-indexed tail here.
    */
-  private async graphSearch(query: Float32Array, k: number, ef: number, plan: FilterPlan | undefined) {
+  private async indexSearch(
+    query: Float32Array,
+    k: number,
+    ef: number,
+    plan: FilterPlan | undefined,
+    exact: boolean,
+  ) {
     const top = new TopK(k);
     const score = this.scorer(query, top);
     for (const seg of this.segments.values()) {
-      const filter = plan
-        ? (slot: number) => {
-            const off = slot - seg.base;
-            return plan.predicate(seg.payloads[off], seg.keys[off]!);
-          }
-        : undefined;
-      const graphSize = seg.index.size();
-      if (graphSize > 0) {
+      const indexed = seg.indexed;
+      const allow = plan ? this.allowedIn(seg, indexed, plan) : undefined;
+      const reachable = Math.min(k, allow ? allow.size : seg.index.size());
+      if (reachable > 0) {
         let e = ef;
         for (;;) {
-          const hits = await seg.index.search(query, Math.min(k, graphSize), { ef: e, filter });
-          if (hits.slots.length >= Math.min(k, graphSize) || !plan || e >= graphSize) {
-            for (let i = 0; i < hits.slots.length; i++) top.push(hits.slots[i]!, hits.distances[i]!);
+          const hits = await seg.index.search(query, reachable, { ef: e, allow, exact });
+          if (exact || hits.slots.length >= reachable || e >= seg.index.size()) {
+            for (let i = 0; i < hits.slots.length; i++) {
+              // A batch still being added (Segment.indexSome) is scanned below: skip its graph hits.
+              if (hits.slots[i]! - seg.base < indexed) top.push(hits.slots[i]!, hits.distances[i]!);
+            }
             break;
           }
-          e = Math.min(graphSize, e * 4);
+          e = Math.min(seg.index.size(), e * 4);
         }
       }
-      this.scan(seg, seg.indexed, seg.count, plan, score);
+      this.scan(seg, indexed, seg.count, plan, score);
     }
     return top;
+  }
+
+  /** The live, indexed points of a segment the plan admits, as the bitset the index filters with. */
+  private allowedIn(seg: Segment, indexed: number, plan: FilterPlan): SlotSet {
+    const set = slotSet(seg.base, indexed);
+    const admit = (off: number): void => {
+      if (seg.alive[off] !== 1) return;
+      if (!plan.candidatesExact && !plan.predicate(seg.payloads[off], seg.keys[off]!)) return;
+      slotSetAdd(set, seg.base + off);
+    };
+    if (plan.candidates) {
+      for (const slot of plan.candidates) {
+        const off = slot - seg.base;
+        if (off >= 0 && off < indexed) admit(off);
+      }
+    } else {
+      for (let off = 0; off < indexed; off++) admit(off);
+    }
+    return set;
   }
 
   private plan(filter: Filter): FilterPlan {
@@ -816,27 +852,32 @@ export class Collection {
   }
 
   private scheduleIndexing(): void {
-    if (this.indexerScheduled || this.closed) return;
+    if (this.indexerScheduled || this.indexing || this.closed || this.closing || this.failure) return;
     if (this.unindexed() === 0 && !this.vacuumCandidate()) {
       for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
     this.indexerScheduled = true;
-    // setImmediate: one slice per turn of the loop, so requests queued meanwhile are served between slices.
+    // setImmediate: requests queued meanwhile are served before the next batch starts.
     setImmediate(() => {
       this.indexerScheduled = false;
-      if (this.closed) return;
-      this.indexStep();
-      this.scheduleIndexing();
+      if (this.closed || this.closing) return;
+      this.indexing = this.indexStep()
+        // A batch can only fail on a native fault (e.g. out of memory): stop writes rather than grow a backlog.
+        .catch((e: unknown) => this.fail(e))
+        .finally(() => {
+          this.indexing = null;
+          this.scheduleIndexing();
+        });
     });
   }
 
-  private indexStep(): void {
+  private async indexStep(): Promise<void> {
     this.reorganised = true;
     const slice = this.engineConfig.index_slice_points;
     for (const seg of this.segments.values()) {
       if (seg.indexed < seg.count) {
-        seg.indexSome(slice);
+        await seg.indexSome(slice);
         return;
       }
     }
@@ -955,6 +996,7 @@ export class Collection {
     if (this.closed) return;
     this.closing = true;
     await Promise.allSettled(this.pending.map((p) => p.done));
+    await this.indexing;
     if (options.snapshot !== false && !this.failure && (this.opsSinceSnapshot > 0 || this.reorganised)) {
       await this.snapshot();
     }

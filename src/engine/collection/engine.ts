@@ -14,6 +14,7 @@ import type {
   AliasAction,
   AliasDescription,
   ChangeListener,
+  ChangeOptions,
   ChangePage,
   CollectionConfig,
   CollectionInfo,
@@ -103,14 +104,16 @@ export interface EngineApi {
   searchEach(name: string, requests: SearchRequest[]): Promise<SearchOutcome[]>;
   /**
    * Applied ops of a collection with seq > afterSeq, oldest first, at most `limit`, read from its WAL.
-   * `oldestSeq` is the first seq the WAL still holds (older ones went with a snapshot).
+   * `oldestSeq` is the first seq the WAL still holds (older ones went with a snapshot). With
+   * `options.points`, upserts carry their vectors and payloads.
    */
-  readChanges(name: string, afterSeq: number, limit: number): Promise<ChangePage>;
+  readChanges(name: string, afterSeq: number, limit: number, options?: ChangeOptions): Promise<ChangePage>;
   /**
    * Calls `listener` with every op applied from now on, in every collection, in seq order per collection
    * (not for WAL replay at start-up); before the write that caused it settles. Returns the unsubscribe.
+   * `options.points` adds the points' data (ChangePoints) to the events this listener gets.
    */
-  onChange(listener: ChangeListener): () => void;
+  onChange(listener: ChangeListener, options?: ChangeOptions): () => void;
   /** Resolves when every collection has indexed all applied points. */
   whenIndexed(name?: string): Promise<void>;
   snapshot(name?: string): Promise<void>;
@@ -425,12 +428,17 @@ export class Engine implements EngineApi {
     return out;
   }
 
-  async readChanges(name: string, afterSeq: number, limit: number): Promise<ChangePage> {
-    return this.collection(name).readChanges(afterSeq, limit);
+  async readChanges(
+    name: string,
+    afterSeq: number,
+    limit: number,
+    options?: ChangeOptions,
+  ): Promise<ChangePage> {
+    return this.collection(name).readChanges(afterSeq, limit, options);
   }
 
-  onChange(listener: ChangeListener): () => void {
-    return this.changes.subscribe(listener);
+  onChange(listener: ChangeListener, options?: ChangeOptions): () => void {
+    return this.changes.subscribe(listener, options);
   }
 
   /** The named collection (through aliases), or all of them. */

@@ -35,6 +35,11 @@ export interface FilterPlan {
   predicate: FilterPredicate;
   /** Slots that include every match (a superset), when indexes/has_id can bound it; undefined = all live slots. */
   candidates?: Uint32Array;
+  /**
+   * The candidates are exactly the matches (among live slots): the filter is one condition and an index
+   * answered it, so callers may skip the predicate (e.g. when turning them into a bitset for the graph).
+   */
+  candidatesExact?: boolean;
   /** Estimated number of matching live points. */
   estimate: number;
 }
@@ -55,17 +60,32 @@ export function planFilter(filter: Filter, ctx: PlannerContext): FilterPlan {
     // `should: []` matches nothing (see evaluate.ts).
     return { predicate, candidates: new Uint32Array(0), estimate: 0 };
   }
-  const candidates = pickCandidates(filter, ctx);
+  const picked = pickCandidates(filter, ctx);
+  const candidates = picked?.slots;
   const estimate = estimateMatches(predicate, candidates, ctx);
-  return candidates ? { predicate, candidates, estimate } : { predicate, estimate };
+  if (!picked) return { predicate, estimate };
+  return { predicate, candidates: picked.slots, estimate, candidatesExact: picked.condition === soleCondition(filter) };
+}
+
+/** The filter's only condition, when it is `{must: c}`, `{must: [c]}` or `{should: [c]}` and nothing else. */
+function soleCondition(f: Filter): Condition | undefined {
+  const must = list(f.must);
+  const should = list(f.should);
+  if (list(f.must_not).length > 0) return undefined;
+  if (must.length + should.length !== 1) return undefined;
+  return must[0] ?? should[0];
 }
 
 interface Source {
   est: number;
+  condition: Condition;
   get: () => Uint32Array | undefined;
 }
 
-function pickCandidates(filter: Filter, ctx: PlannerContext): Uint32Array | undefined {
+function pickCandidates(
+  filter: Filter,
+  ctx: PlannerContext,
+): { slots: Uint32Array; condition: Condition } | undefined {
   let byCanonical: Map<string, PayloadIndex> | undefined;
   const indexFor = (key: string): PayloadIndex | undefined => {
     const direct = ctx.indexes.get(key);
@@ -81,11 +101,11 @@ function pickCandidates(filter: Filter, ctx: PlannerContext): Uint32Array | unde
   for (const c of requiredConditions(filter, [])) {
     if ('has_id' in c) {
       const src = hasIdSource(c, ctx);
-      if (src) sources.push(src);
+      if (src) sources.push({ ...src, condition: c });
     } else {
       const idx = indexFor(c.key);
       const est = idx?.estimate(c);
-      if (idx && est !== undefined) sources.push({ est, get: () => idx.lookup(c) });
+      if (idx && est !== undefined) sources.push({ est, condition: c, get: () => idx.lookup(c) });
     }
   }
   sources.sort((a, b) => a.est - b.est);
@@ -93,7 +113,7 @@ function pickCandidates(filter: Filter, ctx: PlannerContext): Uint32Array | unde
     // A bound no smaller than the collection restricts nothing.
     if (s.est >= ctx.liveCount) break;
     const slots = s.get();
-    if (slots) return slots;
+    if (slots) return { slots, condition: s.condition };
   }
   return undefined;
 }
@@ -118,7 +138,7 @@ function list(c: Condition | Condition[] | null | undefined): Condition[] {
   return Array.isArray(c) ? c : [c];
 }
 
-function hasIdSource(c: HasIdCondition, ctx: PlannerContext): Source | undefined {
+function hasIdSource(c: HasIdCondition, ctx: PlannerContext): Omit<Source, 'condition'> | undefined {
   const slotOf = ctx.slotOf;
   if (!slotOf) return undefined;
   const keys = new Set(c.has_id.map(pointKey));

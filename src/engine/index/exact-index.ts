@@ -7,6 +7,7 @@ import { SurgeError } from '../../protocol/errors.js';
 import { distanceFn } from './distance.js';
 import { TopK } from './top-k.js';
 import type { IndexHits, IndexSearchOptions, IndexSpace, VectorIndex } from './vector-index.js';
+import { slotSetHas } from './vector-index.js';
 
 const MAGIC = 0x53565845; // "SVXE"
 
@@ -35,7 +36,11 @@ export class ExactIndex implements VectorIndex {
     return this.rowOf.has(slot);
   }
 
-  add(slots: ArrayLike<number>, vectors: Float32Array): void {
+  async add(slots: ArrayLike<number>, vectors: Float32Array): Promise<void> {
+    this.addNow(slots, vectors);
+  }
+
+  private addNow(slots: ArrayLike<number>, vectors: Float32Array): void {
     const dim = this.dim;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
@@ -66,11 +71,11 @@ export class ExactIndex implements VectorIndex {
   async search(query: Float32Array, k: number, options: IndexSearchOptions): Promise<IndexHits> {
     const top = new TopK(k);
     const { dim, data, rowSlot, distance } = this;
-    const filter = options.filter;
+    const allow = options.allow;
     const n = this.rowOf.size;
     for (let row = 0; row < n; row++) {
       const slot = rowSlot[row]!;
-      if (filter !== undefined && !filter(slot)) continue;
+      if (allow !== undefined && !slotSetHas(allow, slot)) continue;
       top.push(slot, distance(query, 0, data, row * dim, dim));
     }
     return top.result();
@@ -104,7 +109,7 @@ export class ExactIndex implements VectorIndex {
     const vectors = new Float32Array(
       buf.buffer.slice(buf.byteOffset + 16 + n * 4, buf.byteOffset + buf.length),
     );
-    index.add(slots, vectors);
+    index.addNow(slots, vectors);
     if (live !== undefined) {
       const keep = new Set(live);
       for (const slot of slots) if (!keep.has(slot)) index.remove(slot);

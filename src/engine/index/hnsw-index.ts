@@ -1,6 +1,6 @@
 /**
- * HNSW through the stock hnswlib-node binding (fastest per core here: ../docs/decisions/0001-search-core.md).
- * Its limits shape this adapter: calls are synchronous (so the engine runs in a worker thread), vectors
+ * HNSW through the stock hnswlib-node binding: the engine's first core, kept as the baseline our native core
+ * (native-hnsw-index.ts) is measured against in one run (bench/native-core.ts). Its limits shaped this adapter: calls are synchronous (so the engine runs in a worker thread), vectors
  * cross as plain arrays, labels are 32-bit (we pass slots), capacity is fixed up front (we grow by doubling)
  * and ef is index-wide state (set right before every search; safe because one thread owns the index).
  */
@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { HierarchicalNSW as HnswType } from 'hnswlib-node';
 import { SurgeError } from '../../protocol/errors.js';
 import type { IndexHits, IndexSearchOptions, IndexSpace, VectorIndex } from './vector-index.js';
-import { EMPTY_HITS } from './vector-index.js';
+import { EMPTY_HITS, slotSetHas } from './vector-index.js';
 
 // hnswlib-node is CommonJS with a native addon; createRequire keeps ESM happy.
 const require = createRequire(import.meta.url);
@@ -82,7 +82,7 @@ export class HnswIndex implements VectorIndex {
     return this.live.has(slot);
   }
 
-  add(slots: ArrayLike<number>, vectors: Float32Array): void {
+  async add(slots: ArrayLike<number>, vectors: Float32Array): Promise<void> {
     const { dim, row, index } = this;
     const needed = index.getCurrentCount() + slots.length;
     if (needed > index.getMaxElements()) index.resizeIndex(Math.max(needed, index.getMaxElements() * 2));
@@ -107,7 +107,8 @@ export class HnswIndex implements VectorIndex {
     this.index.setEf(Math.max(options.ef, kk));
     const q = this.row;
     for (let j = 0; j < this.dim; j++) q[j] = query[j]!;
-    const r = this.index.searchKnn(q, kk, options.filter);
+    const allow = options.allow;
+    const r = this.index.searchKnn(q, kk, allow ? (slot: number) => slotSetHas(allow, slot) : undefined);
     return { slots: Uint32Array.from(r.neighbors), distances: Float32Array.from(r.distances) };
   }
 

@@ -5,7 +5,7 @@
  * write is searchable as soon as it is applied. Sealed: full and fully indexed; only deletes and payload
  * changes touch it after that.
  */
-import { HnswIndex } from '../index/hnsw-index.js';
+import { NativeHnswIndex } from '../index/native-hnsw-index.js';
 import type { IndexSpace, VectorIndex } from '../index/vector-index.js';
 import type { Payload, SegmentInfo, SegmentState } from '../types.js';
 
@@ -44,7 +44,7 @@ export class Segment {
     this.alive = new Uint8Array(initial);
     this.index =
       index ??
-      HnswIndex.create(params.dim, params.space, {
+      NativeHnswIndex.create(params.dim, params.space, {
         m: params.m,
         efConstruction: params.efConstruction,
         capacity: initial,
@@ -93,8 +93,12 @@ export class Segment {
     return this.alive[slot - this.base] === 1;
   }
 
-  /** Adds up to `max` not-yet-indexed offsets to the graph (dead ones are skipped); returns how many. */
-  indexSome(max: number): number {
+  /**
+   * Adds up to `max` not-yet-indexed offsets to the graph (dead ones are skipped); returns how many. The add
+   * runs off the engine thread, so points may die meanwhile: they are removed from the graph once it is
+   * done. Until then searches scan [indexed, count) exactly and ignore graph hits from that range.
+   */
+  async indexSome(max: number): Promise<number> {
     const start = this.indexed;
     const end = Math.min(this.count, start + max);
     if (end <= start) return 0;
@@ -112,7 +116,8 @@ export class Segment {
       for (let i = 0; i < rows.length; i++) {
         buf.set(this.vectors.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
       }
-      this.index.add(slots, buf);
+      await this.index.add(slots, buf);
+      for (let i = 0; i < rows.length; i++) if (this.alive[rows[i]!] !== 1) this.index.remove(slots[i]!);
     }
     this.indexed = end;
     if (this.full && this.indexed === this.count) this.state = 'sealed';

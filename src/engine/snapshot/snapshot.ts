@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { SurgeError } from '../../protocol/errors.js';
-import { HnswIndex } from '../index/hnsw-index.js';
+import { NativeHnswIndex } from '../index/native-hnsw-index.js';
 import { Segment, type SegmentParams } from '../segment/segment.js';
 import type { Payload, PayloadSchemaType, SegmentState } from '../types.js';
 
@@ -226,11 +226,11 @@ function loadSegment(dir: string, m: SegmentManifest, params: SegmentParams): Se
   const alive = new Uint8Array(cap);
   alive.set(bin.subarray(m.count * 8));
   const base = m.id * params.capacity;
-  let index: HnswIndex | undefined;
+  let index: NativeHnswIndex | undefined;
   if (m.indexed > 0) {
     const live: number[] = [];
     for (let off = 0; off < m.indexed; off++) if (alive[off] === 1) live.push(base + off);
-    index = HnswIndex.load(
+    index = NativeHnswIndex.load(
       join(dir, `seg-${m.id}.hnsw`),
       dim,
       params.space,

@@ -43,25 +43,31 @@ async function main(): Promise<void> {
   // write is applied, so it is posted before the write's own response: on the main thread too, a write's
   // event is dispatched before the write settles.
   let unsubscribe: (() => void) | undefined;
+  let withPoints = false;
   let outbox: ChangeEvent[] = [];
   const flush = () => {
     const events = outbox;
     outbox = [];
     port.postMessage({ type: 'changes', events } satisfies ChangeBatch);
   };
-  const forward = (on: boolean) => {
-    if (on && !unsubscribe) {
-      unsubscribe = engine.onChange((e) => {
-        if (outbox.push(e) === 1) queueMicrotask(flush);
-      });
-    } else if (!on && unsubscribe) {
+  const forward = (on: boolean, points: boolean) => {
+    if (unsubscribe && (!on || points !== withPoints)) {
       unsubscribe();
       unsubscribe = undefined;
+    }
+    if (on && !unsubscribe) {
+      withPoints = points;
+      unsubscribe = engine.onChange(
+        (e) => {
+          if (outbox.push(e) === 1) queueMicrotask(flush);
+        },
+        { points },
+      );
     }
   };
   port.on('message', async (req: Request | ChangeControl) => {
     if ('type' in req) {
-      forward(req.forward);
+      forward(req.forward, req.points === true);
       return;
     }
     let res: Response;

@@ -40,8 +40,8 @@ const _complete: Missing extends never ? true : Missing = true;
 void _complete;
 
 export type Request = { id: number; method: EngineMethod | 'close'; args: unknown[] };
-/** Main → worker: forward change events (while the main thread has listeners) or stop. */
-export type ChangeControl = { type: 'changes'; forward: boolean };
+/** Main → worker: forward change events (while the main thread has listeners) or stop; `points` adds their data. */
+export type ChangeControl = { type: 'changes'; forward: boolean; points?: boolean };
 export type Response =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: SerializedError };

@@ -8,7 +8,7 @@ import type { Config } from '../../config/index.js';
 import { siblingModule, startWorker } from '../../platform/worker.js';
 import { SurgeError } from '../../protocol/errors.js';
 import type { EngineApi } from '../collection/engine.js';
-import type { ChangeListener } from '../types.js';
+import type { ChangeEvent, ChangeListener, ChangeOptions } from '../types.js';
 import {
   type ChangeBatch,
   type ChangeControl,
@@ -28,6 +28,9 @@ export class WorkerEngine {
   private nextId = 1;
   private exited = false;
   private readonly listeners = new Set<ChangeListener>();
+  /** Listeners that asked for `points`; the worker sends them while there is one, the others get events without. */
+  private readonly withPoints = new Set<ChangeListener>();
+  private forwarding: 'off' | 'plain' | 'points' = 'off';
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (m: Response | ChangeBatch) => {
@@ -85,28 +88,41 @@ export class WorkerEngine {
    * Local: the worker forwards events only while this set is non-empty (it is told on the first subscribe
    * and the last unsubscribe), so an unwatched engine posts nothing.
    */
-  onChange(listener: ChangeListener): () => void {
+  onChange(listener: ChangeListener, options?: ChangeOptions): () => void {
     const entry: ChangeListener = (e) => listener(e);
-    this.listeners.add(entry);
-    if (this.listeners.size === 1) this.control(true);
+    const set = options?.points ? this.withPoints : this.listeners;
+    set.add(entry);
+    this.control();
     return () => {
-      if (this.listeners.delete(entry) && this.listeners.size === 0) this.control(false);
+      if (set.delete(entry)) this.control();
     };
   }
 
-  private control(forward: boolean): void {
-    if (!this.exited) this.worker.postMessage({ type: 'changes', forward } satisfies ChangeControl);
+  private control(): void {
+    const mode =
+      this.withPoints.size > 0 ? 'points' : this.listeners.size > 0 ? 'plain' : ('off' as const);
+    if (mode === this.forwarding) return;
+    this.forwarding = mode;
+    if (!this.exited) {
+      this.worker.postMessage({
+        type: 'changes',
+        forward: mode !== 'off',
+        points: mode === 'points',
+      } satisfies ChangeControl);
+    }
   }
 
   private dispatch(batch: ChangeBatch): void {
     for (const e of batch.events) {
-      for (const l of this.listeners) {
-        try {
-          l(e);
-        } catch {
-          // As in-process: a listener's failure is its own.
+      if (this.listeners.size > 0) {
+        let plain = e;
+        if (e.points !== undefined) {
+          const { points: _points, ...rest } = e;
+          plain = rest as ChangeEvent;
         }
+        for (const l of this.listeners) call(l, plain);
       }
+      for (const l of this.withPoints) call(l, e);
     }
   }
 
@@ -119,6 +135,14 @@ export class WorkerEngine {
     if (this.exited) return;
     await this.call('close', []);
     await this.worker.terminate();
+  }
+}
+
+function call(l: ChangeListener, e: ChangeEvent): void {
+  try {
+    l(e);
+  } catch {
+    // As in-process: a listener's failure is its own.
   }
 }
 
