@@ -75,19 +75,52 @@ struct FilterFunctor : hnswlib::BaseFilterFunctor {
   bool operator()(labeltype id) override { return f.allows(id); }
 };
 
+// ---- vector spaces --------------------------------------------------------------------------------------
+
+// How vectors are stored and compared: hnswlib's distance interface plus the conversion from the float input.
+// f32 stores floats as they are. Quantized spaces (f16, i8: their own issue) plug in here — an hnswlib
+// SpaceInterface whose data_size is dim × 2 or dim × 1 bytes with its distance kernel, and an encode step —
+// and nothing else in the core changes: the graph only ever sees data_size bytes per vector.
+class Space {
+ public:
+  virtual ~Space() = default;
+  virtual hnswlib::SpaceInterface<float>* hnsw() = 0;
+  // Returns the stored form of `v`: `v` itself when no conversion is needed, else written into `scratch`.
+  virtual const void* encode(const float* v, std::vector<char>& scratch) const = 0;
+  virtual void decode(const void* stored, float* out) const = 0;
+};
+
+class F32Space : public Space {
+ public:
+  F32Space(bool ip, size_t dim) : dim_(dim) {
+    if (ip) space_ = std::make_unique<hnswlib::InnerProductSpace>(dim);
+    else space_ = std::make_unique<hnswlib::L2Space>(dim);
+  }
+  hnswlib::SpaceInterface<float>* hnsw() override { return space_.get(); }
+  const void* encode(const float* v, std::vector<char>&) const override { return v; }
+  void decode(const void* stored, float* out) const override { std::memcpy(out, stored, dim_ * sizeof(float)); }
+
+ private:
+  size_t dim_;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
+};
+
 // ---- the core: hnswlib plus a dense key → internal-id table for exact scans over a bitset ----------------
 
 class Core {
  public:
   Core(bool ip, size_t dim, size_t m, size_t efc, size_t capacity, size_t seed)
-      : ip_(ip), dim_(dim), space_(makeSpace(ip, dim)) {
-    hnsw_ = std::make_unique<Hnsw>(space_.get(), std::max<size_t>(capacity, 16), m, efc, seed);
+      : dim_(dim), space_(std::make_unique<F32Space>(ip, dim)) {
+    hnsw_ = std::make_unique<Hnsw>(space_->hnsw(), std::max<size_t>(capacity, 16), m, efc, seed);
   }
 
-  Core(bool ip, size_t dim, const std::string& file, size_t extra) : ip_(ip), dim_(dim), space_(makeSpace(ip, dim)) {
-    hnsw_ = std::make_unique<Hnsw>(space_.get());
-    hnsw_->loadIndex(file, space_.get(), 0);
-    if (hnsw_->data_size_ != dim * sizeof(float)) throw CoreError("SV_CORRUPT", "index file dimension differs");
+  Core(bool ip, size_t dim, const std::string& file, size_t extra)
+      : dim_(dim), space_(std::make_unique<F32Space>(ip, dim)) {
+    hnsw_ = std::make_unique<Hnsw>(space_->hnsw());
+    hnsw_->loadIndex(file, space_->hnsw(), 0);
+    if (hnsw_->data_size_ != space_->hnsw()->get_data_size()) {
+      throw CoreError("SV_CORRUPT", "the index file was written for another dimension or space");
+    }
     if (extra > 0) hnsw_->resizeIndex(hnsw_->max_elements_ + extra);
     for (tableint i = 0; i < hnsw_->cur_element_count; i++) remember(hnsw_->getExternalLabel(i), i);
   }
@@ -101,9 +134,10 @@ class Core {
     std::exception_ptr failure;
     std::mutex failureMu;
     auto work = [&] {
+      std::vector<char> scratch;
       try {
         for (size_t i; (i = next.fetch_add(1)) < n;) {
-          hnsw_->addPoint(vecs + i * dim_, keys[i], false);
+          hnsw_->addPoint(space_->encode(vecs + i * dim_, scratch), keys[i], false);
           remember(keys[i], lookup(keys[i]));
         }
       } catch (...) {
@@ -136,7 +170,7 @@ class Core {
       tableint id = lookup(keys[i]);
       found[i] = id != kAbsent && !hnsw_->isMarkedDeleted(id);
       if (found[i]) {
-        std::memcpy(out + i * dim_, hnsw_->getDataByInternalId(id), dim_ * sizeof(float));
+        space_->decode(hnsw_->getDataByInternalId(id), out + i * dim_);
       } else {
         std::fill(out + i * dim_, out + (i + 1) * dim_, std::nanf(""));
       }
@@ -149,8 +183,10 @@ class Core {
     std::shared_lock<std::shared_mutex> lock(mu_);
     std::atomic<size_t> next{0};
     auto work = [&] {
+      std::vector<char> scratch;
       for (size_t q; (q = next.fetch_add(1)) < nq;) {
-        Heap top = exact ? exactOne(queries + q * dim_, k, filter) : graphOne(queries + q * dim_, k, ef, filter);
+        const void* query = space_->encode(queries + q * dim_, scratch);
+        Heap top = exact ? exactOne(query, k, filter) : graphOne(query, k, ef, filter);
         size_t c = top.size();
         counts[q] = static_cast<uint32_t>(c);
         for (size_t i = c; i-- > 0;) {  // the heap pops worst first
@@ -203,11 +239,6 @@ class Core {
  private:
   using Heap = std::priority_queue<std::pair<float, labeltype>>;
 
-  static std::unique_ptr<hnswlib::SpaceInterface<float>> makeSpace(bool ip, size_t dim) {
-    if (ip) return std::make_unique<hnswlib::InnerProductSpace>(dim);
-    return std::make_unique<hnswlib::L2Space>(dim);
-  }
-
   static void runParallel(size_t threads, const std::function<void()>& work) {
     std::vector<std::thread> extra;
     for (size_t t = 1; t < threads; t++) extra.emplace_back(work);
@@ -252,7 +283,7 @@ class Core {
     dense_.load(std::memory_order_relaxed)[key].store(id, std::memory_order_release);
   }
 
-  Heap graphOne(const float* q, size_t k, size_t ef, const Filter& filter) const {
+  Heap graphOne(const void* q, size_t k, size_t ef, const Filter& filter) const {
     Heap result;
     if (hnsw_->cur_element_count == 0) return result;
     // hnswlib's searchKnn with ef as a parameter instead of the shared ef_ member.
@@ -287,7 +318,7 @@ class Core {
     return result;
   }
 
-  void consider(Heap& top, size_t k, const float* q, tableint id) const {
+  void consider(Heap& top, size_t k, const void* q, tableint id) const {
     if (hnsw_->isMarkedDeleted(id)) return;
     float d = hnsw_->fstdistfunc_(q, hnsw_->getDataByInternalId(id), hnsw_->dist_func_param_);
     if (top.size() < k) {
@@ -298,7 +329,7 @@ class Core {
     }
   }
 
-  Heap exactOne(const float* q, size_t k, const Filter& filter) const {
+  Heap exactOne(const void* q, size_t k, const Filter& filter) const {
     Heap top;
     if (filter.hasBits && !filter.hasAllow) {
       // Visit only the set bits: cost follows the number of allowed keys, not the index size.
@@ -329,9 +360,8 @@ class Core {
     return top;
   }
 
-  bool ip_;
   size_t dim_;
-  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
+  std::unique_ptr<Space> space_;
   std::unique_ptr<Hnsw> hnsw_;
   mutable std::shared_mutex mu_;
   std::mutex denseMu_;
