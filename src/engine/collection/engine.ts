@@ -408,24 +408,23 @@ export class Engine implements EngineApi {
   async searchBatch(name: string, requests: SearchRequest[]) {
     if (!Array.isArray(requests)) throw new SurgeError('INVALID_REQUEST', 'searches must be a list');
     const c = this.collection(name);
-    const out: ScoredPoint[][] = [];
-    for (const r of requests) out.push(await c.search(r));
-    return out;
+    // Concurrently: each search's graph walk runs on the native core's threads, so a batch uses every core.
+    return Promise.all(requests.map((r) => c.search(r)));
   }
 
   async searchEach(name: string, requests: SearchRequest[]): Promise<SearchOutcome[]> {
     if (!Array.isArray(requests)) throw new SurgeError('INVALID_REQUEST', 'searches must be a list');
     const c = this.collection(name);
-    const out: SearchOutcome[] = [];
-    for (const r of requests) {
-      try {
-        out.push(await c.search(r));
-      } catch (e) {
-        const err = e instanceof SurgeError ? e : new SurgeError('INTERNAL', String(e));
-        out.push({ error: err.toJSON() });
-      }
-    }
-    return out;
+    return Promise.all(
+      requests.map(async (r): Promise<SearchOutcome> => {
+        try {
+          return await c.search(r);
+        } catch (e) {
+          const err = e instanceof SurgeError ? e : new SurgeError('INTERNAL', String(e));
+          return { error: err.toJSON() };
+        }
+      }),
+    );
   }
 
   async readChanges(
