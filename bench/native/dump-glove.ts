@@ -10,13 +10,16 @@ import { exactKnnParallel, loadGlove } from '../../src/bench/datasets/index.js';
 import { normalizeInPlace } from '../../src/engine/index/distance.js';
 
 const { values } = parseArgs({
-  options: { base: { type: 'string', default: '100000' }, out: { type: 'string', default: '.cache/bakeoff' } },
+  options: {
+    base: { type: 'string', default: '100000' },
+    out: { type: 'string', default: '.cache/bakeoff' },
+  },
 });
 const d = await loadGlove({ base: Number(values.base), quiet: true });
 const dim = d.dim;
 for (let i = 0; i < d.baseCount; i++) normalizeInPlace(d.base, i * dim, dim);
 for (let i = 0; i < d.queryCount; i++) normalizeInPlace(d.queries, i * dim, dim);
-const gt = await exactKnnParallel(d.base, dim, d.queries, 10, "cosine");
+const gt = await exactKnnParallel(d.base, dim, d.queries, 10, 'cosine');
 mkdirSync(values.out, { recursive: true });
 const bytes = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 writeFileSync(join(values.out, 'base.f32'), bytes(d.base));

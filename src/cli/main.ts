@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { SurgeError } from '../protocol/errors.js';
+import { registerBench } from './bench.js';
 import { serveCommand } from './serve.js';
 
 interface ServeFlags {
@@ -13,6 +14,7 @@ interface ServeFlags {
   http2?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  admission?: boolean;
 }
 
 const program = new Command();
@@ -28,12 +30,14 @@ program
   .option('--http2', 'serve HTTP/2: h2c (cleartext, prior knowledge), or h2 with HTTP/1.1 fallback under TLS')
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('--no-admission', 'turn admission control off: no keys, quotas, limits, degradation or cache')
   .action(async (o: ServeFlags) => {
     const config = loadConfig({
       file: o.config,
       flags: {
         server: { host: o.host, port: o.port, http2: o.http2, tls_cert: o.tlsCert, tls_key: o.tlsKey },
         storage: { data_dir: o.dataDir },
+        ...(o.admission === false ? { admission: { enabled: false } } : {}),
       },
     });
     await serveCommand(config);
@@ -51,6 +55,8 @@ program
     const { datasetCommand } = await import('../bench/datasets/index.js');
     await datasetCommand('glove', { quiet: o.quiet ?? false });
   });
+
+registerBench(program);
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof SurgeError) {

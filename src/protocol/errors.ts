@@ -94,7 +94,7 @@ export const errors = {
   },
   OVER_QUOTA: {
     status: 429,
-    hint: "slow down: retry after the Retry-After header (Retry-After-Ms has the exact wait)",
+    hint: 'slow down: retry after the Retry-After header (Retry-After-Ms has the exact wait)',
   },
   OVERLOADED: {
     status: 503,
@@ -105,7 +105,10 @@ export const errors = {
     hint: 'the request waited past its deadline (timeout parameter or x-surgevec-timeout-ms); retry after Retry-After',
   },
   TENANT_NOT_FOUND: { status: 404, hint: 'list tenants with GET /admin/tenants' },
-  TENANT_EXISTS: { status: 409, hint: 'pick another id, or change the tenant with PATCH /admin/tenants/{id}' },
+  TENANT_EXISTS: {
+    status: 409,
+    hint: 'pick another id, or change the tenant with PATCH /admin/tenants/{id}',
+  },
   SUBSCRIPTION_NOT_FOUND: {
     status: 404,
     hint: 'list subscriptions with GET /collections/{name}/subscriptions (a tenant sees only its own)',

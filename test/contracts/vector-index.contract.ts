@@ -138,7 +138,9 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
           await index.add(slots, data);
           const q = data.slice(17 * dim, 18 * dim);
           const hits = await index.search(q, 25, { ef: 1, exact: true });
-          expect(Array.from(hits.slots)).toEqual(naiveTopK(data, slots, dim, q, 25, space).map((x) => x.slot));
+          expect(Array.from(hits.slots)).toEqual(
+            naiveTopK(data, slots, dim, q, 25, space).map((x) => x.slot),
+          );
         });
 
         it('serves concurrent searches with different ef without mixing them up', async () => {
@@ -152,7 +154,9 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
           const mixed = await Promise.all(
             Array.from({ length: 40 }, (_, i) => index.search(q, 10, { ef: i % 2 === 0 ? 10 : 400 })),
           );
-          mixed.forEach((hits, i) => expect(Array.from(hits.slots)).toEqual(Array.from(alone[i % 2]!.slots)));
+          for (const [i, hits] of mixed.entries()) {
+            expect(Array.from(hits.slots)).toEqual(Array.from(alone[i % 2]!.slots));
+          }
         });
 
         it('answers an empty index and k larger than the index', async () => {

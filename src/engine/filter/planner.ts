@@ -64,7 +64,12 @@ export function planFilter(filter: Filter, ctx: PlannerContext): FilterPlan {
   const candidates = picked?.slots;
   const estimate = estimateMatches(predicate, candidates, ctx);
   if (!picked) return { predicate, estimate };
-  return { predicate, candidates: picked.slots, estimate, candidatesExact: picked.condition === soleCondition(filter) };
+  return {
+    predicate,
+    candidates: picked.slots,
+    estimate,
+    candidatesExact: picked.condition === soleCondition(filter),
+  };
 }
 
 /** The filter's only condition, when it is `{must: c}`, `{must: [c]}` or `{should: [c]}` and nothing else. */

@@ -184,7 +184,8 @@ function hitsOf(r: NativeSearchResult, q: number): IndexHits {
 
 /** Native errors carry a `code` (hnsw_addon.cc); this maps them into the catalogue. */
 function toSurgeError(e: unknown): unknown {
-  if (!(e instanceof Error) || !('code' in e) || typeof e.code !== 'string' || !e.code.startsWith('SV_')) return e;
+  if (!(e instanceof Error) || !('code' in e) || typeof e.code !== 'string' || !e.code.startsWith('SV_'))
+    return e;
   switch (e.code) {
     case 'SV_DIMENSION':
       return new SurgeError('DIMENSION_MISMATCH', e.message);

@@ -99,8 +99,7 @@ export class WorkerEngine {
   }
 
   private control(): void {
-    const mode =
-      this.withPoints.size > 0 ? 'points' : this.listeners.size > 0 ? 'plain' : ('off' as const);
+    const mode = this.withPoints.size > 0 ? 'points' : this.listeners.size > 0 ? 'plain' : ('off' as const);
     if (mode === this.forwarding) return;
     this.forwarding = mode;
     if (!this.exited) {

@@ -17,6 +17,7 @@ vectorIndexContract('HnswIndex', {
 
 vectorIndexContract('NativeHnswIndex', {
   make: (dim, space) => NativeHnswIndex.create(dim, space, { m: 16, efConstruction: 100, capacity: 64 }),
-  load: (file, dim, space, live) => NativeHnswIndex.load(file, dim, space, { m: 16, efConstruction: 100 }, live),
+  load: (file, dim, space, live) =>
+    NativeHnswIndex.load(file, dim, space, { m: 16, efConstruction: 100 }, live),
   recallFloor: 0.95,
 });
