@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { SurgeError } from '../protocol/errors.js';
 import { registerBench } from './bench.js';
+import { registerPeersCommand } from './bench-peers.js';
 import { serveCommand } from './serve.js';
 
 interface ServeFlags {
@@ -56,7 +57,7 @@ program
     await datasetCommand('glove', { quiet: o.quiet ?? false });
   });
 
-registerBench(program);
+registerPeersCommand(registerBench(program));
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof SurgeError) {
