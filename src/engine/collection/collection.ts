@@ -15,7 +15,7 @@ import type { FilterPlan, PlannerContext } from '../filter/index.js';
 import { PayloadIndex, parseFilter, parseKeyPath, planFilter } from '../filter/index.js';
 import { distanceFn } from '../index/distance.js';
 import { TopK } from '../index/top-k.js';
-import type { IndexSpace, SlotSet } from '../index/vector-index.js';
+import type { IndexHits, IndexSpace, SlotSet } from '../index/vector-index.js';
 import { slotSet, slotSetAdd } from '../index/vector-index.js';
 import { compareKeys, keyToId, pointKey } from '../point-id.js';
 import { Segment } from '../segment/segment.js';
@@ -615,15 +615,23 @@ export class Collection {
     const exact = req.params?.exact === true || estimate * kbPerPoint < hnsw.full_scan_threshold;
 
     this.searches[exact ? 'exact' : 'graph']++;
-    const top = await this.indexSearch(query, k, Math.max(ef, k), plan, exact);
-    const hits = top.result();
+    // The native walk yields to this thread, and the indexer may vacuum a segment (moving its points) or a
+    // write may delete a hit meanwhile: hits gone stale are dropped, and the search runs again so they do not
+    // cost the caller results (twice at most — then the answer may be short, as a concurrent delete allows).
+    let hits: { slot: number; distance: number }[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = (await this.indexSearch(query, k, Math.max(ef, k), plan, exact)).result();
+      const r = this.rescored(query, found);
+      hits = r.hits.slice(0, k);
+      if (r.stale === 0) break;
+    }
     const out: ScoredPoint[] = [];
     const threshold = req.score_threshold;
-    for (let i = offset; i < hits.slots.length; i++) {
-      const slot = hits.slots[i]!;
+    for (let i = offset; i < hits.length; i++) {
+      const { slot, distance: d } = hits[i]!;
       const seg = this.segmentOf(slot);
       if (!seg?.isAlive(slot)) continue;
-      const score = this.toScore(hits.distances[i]!);
+      const score = this.toScore(d);
       if (
         threshold !== undefined &&
         threshold !== null &&
@@ -635,6 +643,30 @@ export class Collection {
       out.push({ id, version: seg.versions[slot - seg.base]!, score, ...rest });
     }
     return out;
+  }
+
+  /**
+   * The k winners that are still live, scored again here from our own copy of each vector, and ordered by
+   * (distance, slot): the native core's SIMD sums round differently from this scan of the unindexed tail, so
+   * without this the same point could score a few ulps apart depending on which path found it — and equal
+   * scores would come back in whichever order the paths met them.
+   */
+  private rescored(query: Float32Array, hits: IndexHits) {
+    const dim = this.config.size;
+    const out: { slot: number; distance: number }[] = [];
+    const seen = new Set<number>();
+    let stale = 0;
+    for (const slot of hits.slots) {
+      if (seen.has(slot)) continue; // found by the graph and by the tail scan (see indexSearch)
+      seen.add(slot);
+      const seg = this.segmentOf(slot);
+      if (!seg?.isAlive(slot)) {
+        stale++;
+        continue;
+      }
+      out.push({ slot, distance: this.distance(query, 0, seg.vectors, (slot - seg.base) * dim, dim) });
+    }
+    return { hits: out.sort((a, b) => a.distance - b.distance || a.slot - b.slot), stale };
   }
 
   private toScore(d: number): number {
@@ -687,7 +719,9 @@ export class Collection {
     plan: FilterPlan | undefined,
     exact: boolean,
   ) {
-    const top = new TopK(k);
+    // 2k: a batch being added (Segment.indexSome) is in the graph already and still scanned as the tail, so a
+    // point may come twice; the top 2k entries always hold the top k distinct points (rescored dedupes).
+    const top = new TopK(2 * k);
     const score = this.scorer(query, top);
     for (const seg of this.segments.values()) {
       const indexed = seg.indexed;
@@ -698,10 +732,7 @@ export class Collection {
         for (;;) {
           const hits = await seg.index.search(query, reachable, { ef: e, allow, exact });
           if (exact || hits.slots.length >= reachable || e >= seg.index.size()) {
-            for (let i = 0; i < hits.slots.length; i++) {
-              // A batch still being added (Segment.indexSome) is scanned below: skip its graph hits.
-              if (hits.slots[i]! - seg.base < indexed) top.push(hits.slots[i]!, hits.distances[i]!);
-            }
+            for (let i = 0; i < hits.slots.length; i++) top.push(hits.slots[i]!, hits.distances[i]!);
             break;
           }
           e = Math.min(seg.index.size(), e * 4);

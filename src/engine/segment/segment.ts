@@ -96,7 +96,7 @@ export class Segment {
   /**
    * Adds up to `max` not-yet-indexed offsets to the graph (dead ones are skipped); returns how many. The add
    * runs off the engine thread, so points may die meanwhile: they are removed from the graph once it is
-   * done. Until then searches scan [indexed, count) exactly and ignore graph hits from that range.
+   * done. Until then searches also scan [indexed, count) exactly (and drop the duplicates).
    */
   async indexSome(max: number): Promise<number> {
     const start = this.indexed;
