@@ -75,6 +75,8 @@ const admission = z.strictObject({
       low: z.number().min(0).max(1).default(0.1),
     })
     .prefault({}),
+  // A priority's share is borrowable by others once it has taken no slot for this long.
+  idle_share_ms: z.int().min(0).default(1000),
   queue: z
     .strictObject({
       capacity: z.int().min(0).default(256),
@@ -95,17 +97,16 @@ const admission = z.strictObject({
       target_p99_ms: z.number().positive().default(50),
       raise_below: z.number().gt(0).max(1).default(0.5),
       step: z.int().min(1).default(16),
-      window_ms: z.int().min(10).default(500),
+      // The p99 window the ef controller and the ladder act on: short, so a burst is seen within 250 ms.
+      window_ms: z.int().min(10).default(250),
       min_samples: z.int().min(1).default(20),
     })
     .prefault({}),
   ladder: z
     .strictObject({
-      escalate_ms: z.int().min(0).default(500),
+      escalate_ms: z.int().min(0).default(300),
       recover_ms: z.int().min(0).default(2000),
       calm_p99_ratio: z.number().gt(0).max(1).default(0.6),
-      memory_high: z.number().gt(0).max(1).default(0.9),
-      memory_low: z.number().gt(0).max(1).default(0.8),
       calm_shed_fraction: z.number().min(0).max(1).default(0.05),
       calm_utilisation: z.number().min(0).max(1).default(0.5),
       // Level 1: searches leave the batcher in batches of at most this many (shorter waits behind a batch).
@@ -133,9 +134,15 @@ const admission = z.strictObject({
         .int()
         .min(1)
         .default(1 << 20),
+      // Writes stop when RSS reaches memory_high × memory_budget_bytes and resume below memory_low ×.
+      memory_high: z.number().gt(0).max(1).default(0.8),
+      memory_low: z.number().gt(0).max(1).default(0.7),
+      // Resident memory a write holds per byte of its body while it runs (text, parsed points, engine copy,
+      // garbage not yet collected): measured ~9 for 1.3 MB upserts of 64-d points (docs/OPERATIONS.md).
+      memory_factor: z.number().min(0).default(8),
     })
     .prefault({}),
-  // Resident memory the process should stay under (0 = none): writes stop at memory_high of it.
+  // Resident memory the process should stay under (0 = none): see ingest.memory_high.
   memory_budget_bytes: z.int().min(0).default(0),
 });
 
@@ -217,6 +224,8 @@ export const configSchema = z.strictObject({
       buffer_events: z.int().min(1).default(1000),
       // Overflows before a client that never catches up is disconnected (reason `too_slow`).
       max_lags: z.int().min(0).default(3),
+      // A client whose connection takes nothing for this long is disconnected (reason `too_slow`); 0: never.
+      stall_timeout_ms: z.int().min(0).default(60_000),
       // Points a collection's matcher may have queued before it drops them and reads the WAL instead.
       matcher_queue_points: z.int().min(1).default(200_000),
       // Points scored together (one matrix product against every subscription of the collection).

@@ -14,16 +14,20 @@ import Fastify, {
 import type { Config } from '../config/index.js';
 import type { EngineApi } from '../engine/index.js';
 import { SurgeError } from '../protocol/errors.js';
+import type { SubscriptionService } from '../subscriptions/index.js';
+import { type AdmissionPluginOptions, admission, type IngestAcquire } from './admission/plugin.js';
 import { errorBody } from './envelope.js';
 import { toSurgeError } from './errors.js';
 import { parseJson, stringifyJson } from './json.js';
 import { observability, RequestLog } from './observability/index.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { collectionRoutes } from './routes/qdrant/collections.js';
 import { pointRoutes } from './routes/qdrant/points.js';
 import { searchRoutes } from './routes/qdrant/search.js';
 import { serviceRoutes } from './routes/qdrant/service.js';
 import { unsupportedRoutes } from './routes/qdrant/unsupported.js';
 import { streamRoutes } from './routes/stream/index.js';
+import { subscriptionRoutes } from './routes/subscriptions/index.js';
 import { SearchBatcher } from './search-batcher.js';
 
 export type ServerState = 'ready' | 'draining';
@@ -34,6 +38,10 @@ export interface AppDeps {
   /** Fastify's logger option: false (tests), true, or a pino instance. */
   logger?: FastifyServerOptions['loggerInstance'] | boolean;
   version?: string;
+  /** Admission control's clock and memory reading (tests fake them); see src/server/admission. */
+  admission?: AdmissionPluginOptions;
+  /** Standing queries; by default opened on `engine` and `config` (persisted ones resume). */
+  subscriptions?: SubscriptionService;
 }
 
 export interface Surge {
@@ -42,6 +50,8 @@ export interface Surge {
   batcher: SearchBatcher;
   version: string;
   state: ServerState;
+  /** Set by admission control: streaming ingest waits on it before each batch (undefined: no admission). */
+  ingestGate?: (req: FastifyRequest) => IngestAcquire | undefined;
 }
 
 declare module 'fastify' {
@@ -121,12 +131,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(observability);
+  // Before every route: it classifies routes as they are registered and must see all of them.
+  if (config.admission.enabled) await app.register(admission, deps.admission ?? {});
+  else app.decorate('admission', undefined);
+  await app.register(adminRoutes);
   await app.register(serviceRoutes);
   await app.register(collectionRoutes);
   await app.register(pointRoutes);
   await app.register(searchRoutes);
   await app.register(unsupportedRoutes);
   await app.register(websocket, { options: { maxPayload: s.body_limit_bytes } });
+  await app.register(subscriptionRoutes, deps.subscriptions ? { service: deps.subscriptions } : {});
   await app.register(streamRoutes);
   return app;
 }

@@ -27,7 +27,8 @@ export class SearchBatcher {
 
   constructor(
     private readonly engine: EngineApi,
-    private readonly max: number,
+    /** Mutable: degradation level 1 lowers it, so a search waits behind a shorter batch. */
+    public max: number,
   ) {}
 
   search(collection: string, request: SearchRequest): Promise<ScoredPoint[]> {

@@ -683,6 +683,11 @@ const VALID: Record<string, Pick<Row, 'body' | 'headers'>> = {
   },
   'GET /collections/:name/changes': {},
   'GET /collections/:name/ws': {},
+  'POST /collections/:name/subscriptions': { body: { vector: V, score_threshold: 0.5 } },
+  'GET /collections/:name/subscriptions': {},
+  'GET /collections/:name/subscriptions/:id': {},
+  'DELETE /collections/:name/subscriptions/:id': {},
+  'GET /collections/:name/subscriptions/:id/events': {},
 };
 /** Collection routes that do not answer 404 for a missing collection, as in Qdrant. */
 const NOT_404: Record<string, string> = {

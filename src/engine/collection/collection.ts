@@ -616,14 +616,18 @@ export class Collection {
 
     this.searches[exact ? 'exact' : 'graph']++;
     // The native walk yields to this thread, and the indexer may vacuum a segment (moving its points) or a
-    // write may delete a hit meanwhile: hits gone stale are dropped, and the search runs again so they do not
-    // cost the caller results (twice at most — then the answer may be short, as a concurrent delete allows).
+    // write may delete a hit meanwhile: hits gone stale are dropped, and the search runs again asking for as
+    // many more as went stale, so they do not cost the caller results (twice at most).
     let hits: { slot: number; distance: number }[] = [];
+    let extra = 0;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const found = (await this.indexSearch(query, k, Math.max(ef, k), plan, exact)).result();
+      const want = k + extra;
+      const found = (await this.indexSearch(query, want, Math.max(ef, want), plan, exact)).result();
       const r = this.rescored(query, found);
       hits = r.hits.slice(0, k);
-      if (r.stale === 0) break;
+      // Enough live hits beyond the stale ones: the top k among them is the answer.
+      if (r.stale <= extra) break;
+      extra += r.stale;
     }
     const out: ScoredPoint[] = [];
     const threshold = req.score_threshold;

@@ -86,7 +86,9 @@ export class Segment {
     this.alive[off] = 0;
     this.live--;
     this.payloads[off] = undefined;
-    if (off < this.indexed) this.index.remove(slot);
+    // Also when its batch is still being added: if the core has it already, it goes now (removing an absent
+    // slot is a no-op), and indexSome removes whatever the add completes after this.
+    this.index.remove(slot);
   }
 
   isAlive(slot: number): boolean {

@@ -112,6 +112,7 @@ class Core {
   Core(bool ip, size_t dim, size_t m, size_t efc, size_t capacity, size_t seed)
       : dim_(dim), space_(std::make_unique<F32Space>(ip, dim)) {
     hnsw_ = std::make_unique<Hnsw>(space_->hnsw(), std::max<size_t>(capacity, 16), m, efc, seed);
+    growReady();
   }
 
   Core(bool ip, size_t dim, const std::string& file, size_t extra)
@@ -122,7 +123,11 @@ class Core {
       throw CoreError("SV_CORRUPT", "the index file was written for another dimension or space");
     }
     if (extra > 0) hnsw_->resizeIndex(hnsw_->max_elements_ + extra);
-    for (tableint i = 0; i < hnsw_->cur_element_count; i++) remember(hnsw_->getExternalLabel(i), i);
+    growReady();
+    for (tableint i = 0; i < hnsw_->cur_element_count; i++) {
+      remember(hnsw_->getExternalLabel(i), i);
+      ready_[i].store(1, std::memory_order_release);
+    }
   }
 
   size_t dim() const { return dim_; }
@@ -138,7 +143,9 @@ class Core {
       try {
         for (size_t i; (i = next.fetch_add(1)) < n;) {
           hnsw_->addPoint(space_->encode(vecs + i * dim_, scratch), keys[i], false);
-          remember(keys[i], lookup(keys[i]));
+          tableint id = lookup(keys[i]);
+          remember(keys[i], id);
+          ready_[id].store(1, std::memory_order_release);
         }
       } catch (...) {
         std::lock_guard<std::mutex> g(failureMu);
@@ -249,7 +256,19 @@ class Core {
   void reserve(size_t n) {
     std::unique_lock<std::shared_mutex> lock(mu_);
     size_t need = hnsw_->cur_element_count + n;
-    if (need > hnsw_->max_elements_) hnsw_->resizeIndex(std::max(need, hnsw_->max_elements_ * 2));
+    if (need > hnsw_->max_elements_) {
+      hnsw_->resizeIndex(std::max(need, hnsw_->max_elements_ * 2));
+      growReady();
+    }
+  }
+
+  // Called with no reader (constructor or the exclusive lock): copies the flags into a table of the capacity.
+  void growReady() {
+    size_t cap = hnsw_->max_elements_;
+    auto next = std::make_unique<std::atomic<uint8_t>[]>(cap);
+    for (size_t i = 0; i < cap; i++) next[i].store(i < readyCap_ ? ready_[i].load() : 0);
+    ready_ = std::move(next);
+    readyCap_ = cap;
   }
 
   tableint lookup(uint64_t key) const {
@@ -319,7 +338,9 @@ class Core {
   }
 
   void consider(Heap& top, size_t k, const void* q, tableint id) const {
-    if (hnsw_->isMarkedDeleted(id)) return;
+    // hnswlib counts a node (and maps its label) before writing its vector and label; a walk only reaches it
+    // once linked, by then complete, but a scan must skip nodes whose add has not returned yet.
+    if (!ready_[id].load(std::memory_order_acquire) || hnsw_->isMarkedDeleted(id)) return;
     float d = hnsw_->fstdistfunc_(q, hnsw_->getDataByInternalId(id), hnsw_->dist_func_param_);
     if (top.size() < k) {
       top.emplace(d, hnsw_->getExternalLabel(id));
@@ -368,7 +389,9 @@ class Core {
   std::atomic<std::atomic<uint32_t>*> dense_{nullptr};
   std::atomic<size_t> denseCap_{0};
   std::vector<std::unique_ptr<std::atomic<uint32_t>[]>> tables_;
-  std::mutex removeMu_;  // hnswlib's markDelete updates num_deleted_ without atomics
+  std::mutex removeMu_;
+  std::unique_ptr<std::atomic<uint8_t>[]> ready_;  // by internal id: 1 once its addPoint returned
+  size_t readyCap_ = 0;  // hnswlib's markDelete updates num_deleted_ without atomics
 };
 
 // ---- argument checking (JS thread) -----------------------------------------------------------------------

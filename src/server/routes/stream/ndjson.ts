@@ -11,6 +11,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { type EngineApi, type Payload, type PointId, pointKey } from '../../../engine/index.js';
 import { errors, SurgeError } from '../../../protocol/errors.js';
+import type { IngestAcquire } from '../../admission/plugin.js';
 import { toSurgeError } from '../../errors.js';
 import { parseJson, stringifyJson } from '../../json.js';
 import { collectionParam, writeOptions } from '../qdrant/params.js';
@@ -62,6 +63,8 @@ class NdjsonIngest {
     private readonly maxLineBytes: number,
     private readonly wait: boolean,
     private readonly out: PassThrough,
+    /** Admission control's ingest gate: waiting on it stops reading the body (docs/OPERATIONS.md). */
+    private readonly gate?: IngestAcquire,
   ) {
     this.batch = this.newBatch();
   }
@@ -223,8 +226,10 @@ class NdjsonIngest {
     this.batch = this.newBatch();
     while (this.inFlight.length >= IN_FLIGHT_BATCHES) await this.inFlight.shift();
     if (this.fatal) return;
+    const release = await this.gate?.(batch.vectors.byteLength, batch.n);
     const number = ++this.batches;
     const work = this.upsert(batch);
+    if (release) void work.then(release, release);
     // Reports go out in batch order, whatever order the engine finishes in.
     const previous = this.inFlight.at(-1) ?? Promise.resolve();
     this.inFlight.push(
@@ -356,6 +361,7 @@ export async function ndjsonRoutes(app: FastifyInstance): Promise<void> {
       config.server.body_limit_bytes,
       options.wait === true,
       out,
+      app.surge.ingestGate?.(req),
     );
     const socket = (req.raw as IncomingMessage).socket as Socket | undefined;
     if (socket) streaming.add(socket);

@@ -15,6 +15,8 @@ import { parseJson, stringifyJson } from '../../json.js';
 import { collectionParam, selector } from '../qdrant/params.js';
 import { upsertInput } from '../qdrant/points.js';
 import { runQuery, searchRequest } from '../qdrant/search.js';
+import { requestTenant } from '../subscriptions/tenant.js';
+import { WsSubscriptions } from '../subscriptions/ws.js';
 import { errorObject } from './ndjson.js';
 
 /** What we use of a `ws` WebSocket (the package ships no types here). */
@@ -64,7 +66,7 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
       default:
         throw new SurgeError(
           'INVALID_REQUEST',
-          `frame.op must be "upsert", "search", "query" or "delete", got ${JSON.stringify(frame.op ?? null)}`,
+          `frame.op must be "upsert", "search", "query", "delete", "subscribe" or "unsubscribe", got ${JSON.stringify(frame.op ?? null)}`,
         );
     }
   }
@@ -90,6 +92,9 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
       const name = collectionParam(req);
       let inFlight = 0;
       let paused = false;
+      // Standing queries on this connection (op subscribe/unsubscribe); they end with the socket.
+      const subscriptions = new WsSubscriptions(app, socket, requestTenant(req), name);
+      socket.on('close', () => subscriptions.close());
 
       const sent = () => {
         if (paused && socket.bufferedAmount < SEND_BUFFER_HIGH / 4) {
@@ -145,7 +150,7 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
         const release = () => {
           inFlight--;
         };
-        run(name, f).then(
+        (subscriptions.handles(f.op) ? subscriptions.handle(f) : run(name, f)).then(
           (result) => send({ id, result }, release),
           (e: unknown) => fail(id, e, release),
         );

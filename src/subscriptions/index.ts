@@ -1,0 +1,17 @@
+/** Standing queries: the layer's public API (the server's routes use nothing else). */
+export { Delivery, type Sink } from './delivery.js';
+export {
+  type Created,
+  DEFAULT_TENANT,
+  SubscriptionService,
+  type SubscriptionServiceOptions,
+} from './service.js';
+export type {
+  CloseReason,
+  MatchedPoint,
+  OutgoingEvent,
+  ResetReason,
+  SeqEvent,
+  SubscriptionInfo,
+  SubscriptionMode,
+} from './types.js';

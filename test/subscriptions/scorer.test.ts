@@ -1,0 +1,58 @@
+/**
+ * Both scorers (in-thread and worker thread) satisfy one contract: operations apply in call order, scores
+ * come back exact and point-major, spaces are independent, a closed scorer refuses work.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalScorer, type Scorer, WorkerScorer } from '../../src/subscriptions/scorer.js';
+
+function scorerContract(name: string, make: () => Scorer) {
+  describe(`${name} satisfies Scorer`, () => {
+    const scorer = make();
+    afterAll(() => scorer.close());
+
+    it('applies set, setBar and remove in call order relative to score', async () => {
+      scorer.open(1, 'Dot', 3);
+      scorer.set(1, 0, Float32Array.of(1, 0, 0), 0.5);
+      scorer.set(1, 1, Float32Array.of(0, 1, 0), undefined);
+      const points = Float32Array.of(1, 0, 0, 0.2, 0.9, 0);
+      const a = scorer.score(1, points.slice(), 2);
+      scorer.setBar(1, 1, 0.95);
+      scorer.remove(1, 0);
+      const b = scorer.score(1, points.slice(), 2);
+      const [ra, rb] = await Promise.all([a, b]);
+      expect([...ra.point].map((p, i) => [p, ra.slot[i], ra.score[i]])).toEqual([
+        [0, 0, 1],
+        [0, 1, 0],
+        [1, 1, Math.fround(0.9)],
+      ]);
+      expect(rb.length).toBe(0);
+    });
+
+    it('keeps spaces apart (dimension and metric per collection)', async () => {
+      scorer.open(2, 'Euclid', 2);
+      scorer.open(3, 'Cosine', 2);
+      scorer.set(2, 0, Float32Array.of(0, 0), 1.001);
+      scorer.set(3, 0, Float32Array.of(1, 0), 0.9);
+      const [e, c] = await Promise.all([
+        scorer.score(2, Float32Array.of(0.6, 0.8, 3, 0), 2),
+        scorer.score(3, Float32Array.of(0.6, 0.8, 1, 0), 2),
+      ]);
+      expect([...e.point]).toEqual([0]);
+      expect(e.score[0]).toBeCloseTo(1, 6);
+      expect([...c.point]).toEqual([1]);
+      scorer.drop(2);
+      await expect(scorer.score(2, Float32Array.of(0, 0), 1)).rejects.toMatchObject({ code: 'INTERNAL' });
+    });
+
+    it('refuses work once closed', async () => {
+      const s = make();
+      s.open(1, 'Dot', 1);
+      await s.close();
+      if (s instanceof WorkerScorer)
+        await expect(s.score(1, Float32Array.of(1), 1)).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+    });
+  });
+}
+
+scorerContract('LocalScorer', () => new LocalScorer());
+scorerContract('WorkerScorer', () => WorkerScorer.start());
