@@ -334,7 +334,9 @@ describe('OpenTelemetry', () => {
         `traceparent: 00-${traceId}-${parentId}-01\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
     );
     await sleep(50);
-    socket.end(body);
+    // write, not end: Node's HTTP server closes a half-closed connection at once (httpAllowHalfOpen is off),
+    // and the search now answers a pool round trip later than the FIN would arrive.
+    socket.write(body);
     let response = '';
     for await (const chunk of socket) response += String(chunk);
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
