@@ -184,14 +184,15 @@ class ChangeFeed {
   }
 }
 
-function integer(v: string, what: string): number {
+/** A non-negative integer from a header or query string, or INVALID_REQUEST naming it. */
+export function integer(v: string, what: string): number {
   const n = /^\s*\d{1,15}\s*$/.test(v) ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n)) throw new SurgeError('INVALID_REQUEST', `${what} must be an integer >= 0`);
   return n;
 }
 
 /** The seq to resume after: Last-Event-ID (the last event the client has) wins over from_seq (the first it wants). */
-function resumeAfter(req: FastifyRequest): number | undefined {
+export function resumeAfter(req: FastifyRequest): number | undefined {
   const header = req.headers['last-event-id'];
   if (typeof header === 'string' && header.trim() !== '') return integer(header, 'Last-Event-ID');
   const from = (req.query as { from_seq?: string }).from_seq;

@@ -8,11 +8,11 @@
  * has moved past events that did not concern it, so a reconnect resumes from there, not from the last match.
  */
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SurgeError } from '../../../protocol/errors.js';
+import type { FastifyInstance } from 'fastify';
 import type { OutgoingEvent, Sink } from '../../../subscriptions/index.js';
 import { stringifyJson } from '../../json.js';
 import { collectionParam } from '../qdrant/params.js';
+import { resumeAfter } from '../stream/changes.js';
 import { requestTenant } from './tenant.js';
 
 /** SSE text of one event; events that carry a seq carry it as the id. */
@@ -50,21 +50,6 @@ class SseSink implements Sink {
   get closed(): boolean {
     return this.out.destroyed || this.out.writableEnded;
   }
-}
-
-function integer(v: string, what: string): number {
-  const n = /^\s*\d{1,15}\s*$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new SurgeError('INVALID_REQUEST', `${what} must be an integer >= 0`);
-  return n;
-}
-
-/** The seq to resume after: Last-Event-ID (the last event the client has) wins over from_seq (the first it wants). */
-function resumeAfter(req: FastifyRequest): number | undefined {
-  const header = req.headers['last-event-id'];
-  if (typeof header === 'string' && header.trim() !== '') return integer(header, 'Last-Event-ID');
-  const from = (req.query as { from_seq?: string }).from_seq;
-  if (from !== undefined) return Math.max(0, integer(from, 'from_seq') - 1);
-  return undefined;
 }
 
 export async function subscriptionSseRoutes(app: FastifyInstance): Promise<void> {
