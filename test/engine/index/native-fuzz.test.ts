@@ -2,12 +2,18 @@
  * The native addon must turn every bad argument into a JS error with a code — never a crash (a crash takes
  * the test worker down, so "no crash" is asserted by the run finishing). fast-check throws wrong types,
  * lengths, NaN, huge or fractional numbers and detached buffers at every method; then the adapter's mapping
- * to catalogue errors is checked.
+ * to catalogue errors is checked; searches coalesced into one native call answer as they would alone.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadAddon, type NativeHnsw } from '../../../src/engine/index/native/addon.js';
-import { NativeHnswIndex } from '../../../src/engine/index/native-hnsw-index.js';
+import { NativeHnswIndex, nativeSearchCounters } from '../../../src/engine/index/native-hnsw-index.js';
+import {
+  type IndexHits,
+  type IndexSearchOptions,
+  slotSet,
+  slotSetAdd,
+} from '../../../src/engine/index/vector-index.js';
 import { clusteredVectors, rng } from '../../../src/platform/random.js';
 import { SurgeError } from '../../../src/protocol/errors.js';
 
@@ -119,5 +125,60 @@ describe('native addon under hostile input', () => {
     expect(() =>
       NativeHnswIndex.load('/nonexistent/file.hnsw', dim, 'l2', { m: 8, efConstruction: 32 }),
     ).toThrow(expect.objectContaining({ code: 'SNAPSHOT_CORRUPTED' }));
+  });
+});
+
+describe('searches that wait for a pool slot share one native call', () => {
+  it('answers each as it would have been answered alone, and a bad one fails alone', async () => {
+    const n = 3_000;
+    const d = 24;
+    const index = NativeHnswIndex.create(d, 'l2', { m: 12, efConstruction: 64, capacity: n });
+    const data = clusteredVectors(rng(11), n, d, 12);
+    await index.add(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      data,
+    );
+    const setA = slotSet(0, n);
+    const setB = slotSet(0, n);
+    for (let i = 0; i < n; i += 7) slotSetAdd(setA, i);
+    for (let i = 3; i < n; i += 13) slotSetAdd(setB, i);
+    const r = rng(12);
+    const calls = Array.from({ length: 120 }, (_, i) => {
+      const q = data.slice(((i * 17) % n) * d, ((i * 17) % n) * d + d).map((x) => x + (r() - 0.5) * 0.1);
+      const pick = i % 5;
+      const options: IndexSearchOptions = {
+        ef: [10, 40, 200, 400][i % 4]!,
+        ...(pick === 3 ? { allow: setA } : pick === 4 ? { allow: setB, exact: i % 2 === 0 } : {}),
+      };
+      return { q, k: 1 + (i % 20), options };
+    });
+    const alone: IndexHits[] = [];
+    for (const c of calls) alone.push(await index.search(c.q, c.k, c.options));
+    const before = { ...nativeSearchCounters() };
+    // All at once: every slot is soon taken, the rest queue and leave in shared calls — one of them with a
+    // query the core refuses (NaN), which must fail alone.
+    const pending = calls.map((c) => index.search(c.q, c.k, c.options));
+    const bad = expect(
+      index.search(new Float32Array(d).fill(Number.NaN), 5, { ef: 10 }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_VECTOR',
+    });
+    pending.push(...calls.slice(0, 10).map((c) => index.search(c.q, c.k, c.options)));
+    const together = await Promise.all(pending);
+    await expect(index.search(calls[0]!.q, 5, { ef: Number.NaN })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
+    await bad;
+    await expect(index.search(new Float32Array(d - 1), 3, { ef: 10 })).rejects.toMatchObject({
+      code: 'DIMENSION_MISMATCH',
+    });
+    const after = nativeSearchCounters();
+    expect(after.queries - before.queries).toBeGreaterThanOrEqual(calls.length + 11);
+    expect(after.calls - before.calls).toBeLessThan(calls.length / 2);
+    together.forEach((hits, i) => {
+      const want = alone[i % calls.length]!;
+      expect([...hits.slots], `search ${i}`).toEqual([...want.slots]);
+      expect([...hits.distances]).toEqual([...want.distances]);
+    });
   });
 });

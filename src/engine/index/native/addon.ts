@@ -10,6 +10,8 @@ export type NativeKeys = Uint32Array | BigUint64Array;
 
 export interface NativeSearchOptions {
   ef?: number;
+  /** One ef per query, overriding `ef` (searches of different callers answered in one call). */
+  efs?: Uint32Array;
   /** Bitset: bit `i & 7` of byte `i >> 3` allows key `filterBase + i`; other keys are never returned. */
   filter?: Uint8Array;
   filterBase?: number;
@@ -31,7 +33,8 @@ export interface NativeSearchResult {
 
 export interface NativeHnsw {
   readonly dim: number;
-  addBatch(keys: NativeKeys, vectors: Float32Array, threads?: number): Promise<void>;
+  /** `nice` 1..19 builds on threads of that lower OS priority (Linux; elsewhere ignored). */
+  addBatch(keys: NativeKeys, vectors: Float32Array, threads?: number, nice?: number): Promise<void>;
   /** Returns how many were removed (absent or already removed keys are skipped). */
   remove(keys: NativeKeys): number;
   /** Rows of absent keys are NaN and `found` is 0 for them. */

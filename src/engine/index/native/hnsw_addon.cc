@@ -29,6 +29,12 @@
 #include <unordered_set>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "hnswlib.h"
 
 namespace {
@@ -132,13 +138,16 @@ class Core {
 
   size_t dim() const { return dim_; }
 
-  void add(const uint64_t* keys, const float* vecs, size_t n, unsigned threads) {
+  // `nice` > 0 builds on fresh threads at that lower OS priority (Linux): indexing is background work that
+  // may use every idle cycle but must yield to searches, the WAL and whatever else serves callers.
+  void add(const uint64_t* keys, const float* vecs, size_t n, unsigned threads, int nice) {
     reserve(n);
     std::shared_lock<std::shared_mutex> lock(mu_);
     std::atomic<size_t> next{0};
     std::exception_ptr failure;
     std::mutex failureMu;
     auto work = [&] {
+      lowerPriority(nice);
       std::vector<char> scratch;
       try {
         for (size_t i; (i = next.fetch_add(1)) < n;) {
@@ -153,7 +162,9 @@ class Core {
         next.store(n);
       }
     };
-    runParallel(std::min<size_t>(threads, n), work);
+    size_t t = std::min<size_t>(threads, n);
+    if (nice > 0) runOnFreshThreads(t, work);
+    else runParallel(t, work);
     if (failure) std::rethrow_exception(failure);
   }
 
@@ -185,15 +196,19 @@ class Core {
   }
 
   // Answers nq queries; query q's hits are at [q*k, q*k + counts[q]), best first.
-  void search(const float* queries, size_t nq, size_t k, size_t ef, const Filter& filter, bool exact,
-              unsigned threads, uint64_t* keys, float* dists, uint32_t* counts) const {
+  // `efs`, when not empty, holds one ef per query (searches of different callers answered in one call).
+  void search(const float* queries, size_t nq, size_t k, size_t ef, const std::vector<uint32_t>& efs,
+              const Filter& filter, bool exact, unsigned threads, uint64_t* keys, float* dists,
+              uint32_t* counts) const {
     std::shared_lock<std::shared_mutex> lock(mu_);
     std::atomic<size_t> next{0};
     auto work = [&] {
       std::vector<char> scratch;
       for (size_t q; (q = next.fetch_add(1)) < nq;) {
         const void* query = space_->encode(queries + q * dim_, scratch);
-        Heap top = exact ? exactOne(query, k, filter) : graphOne(query, k, ef, filter);
+        // A shared call's k is the largest its callers asked for; each query keeps its own ef (the caller
+        // made it >= its own k), so it walks exactly as it would alone.
+        Heap top = exact ? exactOne(query, k, filter) : graphOne(query, k, efs.empty() ? std::max(ef, k) : efs[q], filter);
         size_t c = top.size();
         counts[q] = static_cast<uint32_t>(c);
         for (size_t i = c; i-- > 0;) {  // the heap pops worst first
@@ -251,6 +266,23 @@ class Core {
     for (size_t t = 1; t < threads; t++) extra.emplace_back(work);
     work();
     for (auto& t : extra) t.join();
+  }
+
+  // The calling pool thread only waits: a priority lowered on it could not be raised again unprivileged,
+  // and it would then serve searches at that priority.
+  static void runOnFreshThreads(size_t threads, const std::function<void()>& work) {
+    std::vector<std::thread> all;
+    for (size_t t = 0; t < threads; t++) all.emplace_back(work);
+    for (auto& t : all) t.join();
+  }
+
+  static void lowerPriority(int nice) {
+#if defined(__linux__)
+    // Per thread on Linux (the tid, not the process); failure only means the build competes at normal priority.
+    if (nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+#else
+    (void)nice;
+#endif
   }
 
   void reserve(size_t n) {
@@ -327,8 +359,8 @@ class Core {
     FilterFunctor functor(filter);
     hnswlib::BaseFilterFunctor* allowed = filter.active() ? &functor : nullptr;
     auto top = (hnsw_->num_deleted_ == 0 && !allowed)
-                   ? hnsw_->searchBaseLayerST<true>(cur, q, std::max(ef, k), nullptr)
-                   : hnsw_->searchBaseLayerST<false>(cur, q, std::max(ef, k), allowed);
+                   ? hnsw_->searchBaseLayerST<true>(cur, q, ef, nullptr)
+                   : hnsw_->searchBaseLayerST<false>(cur, q, ef, allowed);
     while (top.size() > k) top.pop();
     while (!top.empty()) {
       result.emplace(top.top().first, hnsw_->getExternalLabel(top.top().second));
@@ -352,6 +384,7 @@ class Core {
 
   Heap exactOne(const void* q, size_t k, const Filter& filter) const {
     Heap top;
+    Scan scan(*this, top, k, q);
     if (filter.hasBits && !filter.hasAllow) {
       // Visit only the set bits: cost follows the number of allowed keys, not the index size.
       const uint8_t* bits = filter.bits.data();
@@ -366,20 +399,54 @@ class Core {
           uint64_t key = filter.base + base * 8 + static_cast<uint64_t>(__builtin_ctzll(word));
           word &= word - 1;
           tableint id = lookup(key);
-          if (id != kAbsent) consider(top, k, q, id);
+          if (id != kAbsent) scan.push(id);
         }
       }
     } else if (filter.hasAllow) {
       for (uint64_t key : filter.allow) {
         if (!filter.allows(key)) continue;
         tableint id = lookup(key);
-        if (id != kAbsent) consider(top, k, q, id);
+        if (id != kAbsent) scan.push(id);
       }
     } else {
-      for (tableint id = 0; id < hnsw_->cur_element_count; id++) consider(top, k, q, id);
+      for (tableint id = 0; id < hnsw_->cur_element_count; id++) scan.push(id);
     }
+    scan.finish();
     return top;
   }
+
+  // An exact scan visits scattered nodes (a filter's allowed points), each a cache miss on its ~0.5 KB
+  // (link header, vector, label): ids are queued a few ahead and their memory prefetched, so the misses
+  // overlap with distance computations instead of following them.
+  class Scan {
+   public:
+    Scan(const Core& core, Heap& top, size_t k, const void* q) : core_(core), top_(top), k_(k), q_(q) {}
+    void push(tableint id) {
+      prefetch(id);
+      if (n_ == kAhead) core_.consider(top_, k_, q_, ring_[head_]);
+      else n_++;
+      ring_[head_] = id;
+      head_ = (head_ + 1) % kAhead;
+    }
+    void finish() {
+      size_t start = (head_ + kAhead - n_) % kAhead;
+      for (size_t i = 0; i < n_; i++) core_.consider(top_, k_, q_, ring_[(start + i) % kAhead]);
+      n_ = 0;
+    }
+
+   private:
+    static constexpr size_t kAhead = 8;
+    void prefetch(tableint id) const {
+      const char* node = core_.hnsw_->data_level0_memory_ + id * core_.hnsw_->size_data_per_element_;
+      for (size_t off = 0; off < core_.hnsw_->size_data_per_element_; off += 64) __builtin_prefetch(node + off);
+    }
+    const Core& core_;
+    Heap& top_;
+    size_t k_;
+    const void* q_;
+    tableint ring_[kAhead];
+    size_t head_ = 0, n_ = 0;
+  };
 
   size_t dim_;
   std::unique_ptr<Space> space_;
@@ -492,32 +559,37 @@ class Work : public Napi::AsyncWorker {
 
 class AddWork : public Work {
  public:
-  AddWork(Napi::Env env, std::shared_ptr<Core> core, std::vector<uint64_t> keys, std::vector<float> vecs, unsigned threads)
-      : Work(env, std::move(core), "surgevec.hnsw.add"), keys_(std::move(keys)), vecs_(std::move(vecs)), threads_(threads) {}
+  AddWork(Napi::Env env, std::shared_ptr<Core> core, std::vector<uint64_t> keys, std::vector<float> vecs, unsigned threads,
+          int nice)
+      : Work(env, std::move(core), "surgevec.hnsw.add"),
+        keys_(std::move(keys)), vecs_(std::move(vecs)), threads_(threads), nice_(nice) {}
 
  protected:
-  void Run() override { core_->add(keys_.data(), vecs_.data(), keys_.size(), threads_); }
+  void Run() override { core_->add(keys_.data(), vecs_.data(), keys_.size(), threads_, nice_); }
   void OnOK() override { deferred_.Resolve(Env().Undefined()); }
 
  private:
   std::vector<uint64_t> keys_;
   std::vector<float> vecs_;
   unsigned threads_;
+  int nice_;
 };
 
 class SearchWork : public Work {
  public:
   SearchWork(Napi::Env env, std::shared_ptr<Core> core, std::vector<float> queries, size_t nq, size_t k, size_t ef,
-             Filter filter, bool exact, unsigned threads)
+             std::vector<uint32_t> efs, Filter filter, bool exact, unsigned threads)
       : Work(env, std::move(core), "surgevec.hnsw.search"),
-        queries_(std::move(queries)), nq_(nq), k_(k), ef_(ef), filter_(std::move(filter)), exact_(exact), threads_(threads) {}
+        queries_(std::move(queries)), nq_(nq), k_(k), ef_(ef), efs_(std::move(efs)), filter_(std::move(filter)),
+        exact_(exact), threads_(threads) {}
 
  protected:
   void Run() override {
     keys_.resize(nq_ * k_);
     dists_.resize(nq_ * k_);
     counts_.resize(nq_);
-    core_->search(queries_.data(), nq_, k_, ef_, filter_, exact_, threads_, keys_.data(), dists_.data(), counts_.data());
+    core_->search(queries_.data(), nq_, k_, ef_, efs_, filter_, exact_, threads_, keys_.data(), dists_.data(),
+                  counts_.data());
   }
   void OnOK() override {
     Napi::Env env = Env();
@@ -538,6 +610,7 @@ class SearchWork : public Work {
  private:
   std::vector<float> queries_;
   size_t nq_, k_, ef_;
+  std::vector<uint32_t> efs_;
   Filter filter_;
   bool exact_;
   unsigned threads_;
@@ -604,7 +677,7 @@ class Index : public Napi::ObjectWrap<Index> {
   }
 
  private:
-  // addBatch(keys, vectors, threads?) → Promise<void>
+  // addBatch(keys, vectors, threads?, nice?) → Promise<void>; nice 1..19 builds at that lower thread priority
   Napi::Value AddBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     try {
@@ -614,7 +687,8 @@ class Index : public Napi::ObjectWrap<Index> {
       if (rows != keys.size()) {
         fail(env, "SV_DIMENSION", std::to_string(keys.size()) + " keys but " + std::to_string(rows) + " vectors");
       }
-      auto* w = new AddWork(env, core_, std::move(keys), std::move(vecs), threadsArg(env, info[2]));
+      int nice = info[3].IsUndefined() ? 0 : static_cast<int>(sizeArg(env, info[3], "nice", 0, 19));
+      auto* w = new AddWork(env, core_, std::move(keys), std::move(vecs), threadsArg(env, info[2]), nice);
       w->Queue();
       return w->Promise();
     } catch (const Napi::Error& e) {
@@ -656,8 +730,8 @@ class Index : public Napi::ObjectWrap<Index> {
     }
   }
 
-  // search(queries, k, {ef, filter?: Uint8Array bitset, filterBase?, allow?: keys, exact?, threads?}) → Promise<{keys,
-  // distances, counts, k}>
+  // search(queries, k, {ef, efs?: Uint32Array (one ef per query), filter?: Uint8Array bitset, filterBase?, allow?: keys,
+  // exact?, threads?}) → Promise<{keys, distances, counts, k}>
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     try {
@@ -666,6 +740,23 @@ class Index : public Napi::ObjectWrap<Index> {
       size_t k = sizeArg(env, info[1], "k", 1, kMaxK);
       Napi::Object o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
       size_t ef = o.Get("ef").IsUndefined() ? 64 : sizeArg(env, o.Get("ef"), "ef", 1, kMaxEf);
+      std::vector<uint32_t> efs;
+      Napi::Value efsArg = o.Get("efs");
+      if (!efsArg.IsUndefined() && !efsArg.IsNull()) {
+        if (!efsArg.IsTypedArray() || efsArg.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+          fail(env, "SV_INVALID_ARGUMENT", "efs must be a Uint32Array");
+        }
+        auto a = efsArg.As<Napi::Uint32Array>();
+        if (a.ArrayBuffer().IsDetached()) fail(env, "SV_INVALID_ARGUMENT", "efs is detached");
+        if (a.ElementLength() != nq) {
+          fail(env, "SV_INVALID_ARGUMENT", "efs has " + std::to_string(a.ElementLength()) + " entries for " +
+                                               std::to_string(nq) + " queries");
+        }
+        efs.assign(a.Data(), a.Data() + nq);
+        for (uint32_t& e : efs) {
+          if (e < 1 || e > kMaxEf) fail(env, "SV_INVALID_ARGUMENT", "efs entries must be in 1.." + std::to_string(kMaxEf));
+        }
+      }
       Filter filter;
       Napi::Value bits = o.Get("filter");
       if (!bits.IsUndefined() && !bits.IsNull()) {
@@ -688,7 +779,8 @@ class Index : public Napi::ObjectWrap<Index> {
       bool exact = o.Get("exact").ToBoolean().Value();
       // Never ask for more than the index holds: k sizes the output arrays.
       k = std::max<size_t>(1, std::min(k, core_->size()));
-      auto* w = new SearchWork(env, core_, std::move(queries), nq, k, ef, std::move(filter), exact, threadsArg(env, o.Get("threads")));
+      auto* w = new SearchWork(env, core_, std::move(queries), nq, k, ef, std::move(efs), std::move(filter), exact,
+                               threadsArg(env, o.Get("threads")));
       w->Queue();
       return w->Promise();
     } catch (const Napi::Error& e) {
