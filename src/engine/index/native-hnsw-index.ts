@@ -39,7 +39,7 @@ const MAX_IN_FLIGHT = Math.max(1, availableParallelism());
  * hop and one promise for all of them instead of one each, ≈60–90 µs per hop here); the cap bounds how long
  * the last of them waits behind the others.
  */
-const MAX_COALESCED = 32;
+const MAX_COALESCED = 8;
 /** Build threads' nice value: indexing is background work, it yields the cores to searches and writes. */
 const BUILD_NICE = 10;
 

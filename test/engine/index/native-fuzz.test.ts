@@ -4,6 +4,7 @@
  * lengths, NaN, huge or fractional numbers and detached buffers at every method; then the adapter's mapping
  * to catalogue errors is checked; searches coalesced into one native call answer as they would alone.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadAddon, type NativeHnsw } from '../../../src/engine/index/native/addon.js';
@@ -180,5 +181,38 @@ describe('searches that wait for a pool slot share one native call', () => {
       expect([...hits.slots], `search ${i}`).toEqual([...want.slots]);
       expect([...hits.distances]).toEqual([...want.distances]);
     });
+  });
+});
+
+describe.runIf(process.platform === 'linux')('index builds', () => {
+  it('run on threads of lower OS priority than the process', async () => {
+    const n = 30_000;
+    const d = 32;
+    const index = NativeHnswIndex.create(d, 'l2', { m: 16, efConstruction: 200, capacity: n });
+    let done = false;
+    const build = index
+      .add(
+        Uint32Array.from({ length: n }, (_, i) => i),
+        clusteredVectors(rng(5), n, d, 10),
+      )
+      .finally(() => {
+        done = true;
+      });
+    const seen = new Set<number>();
+    while (!done) {
+      for (const tid of readdirSync('/proc/self/task')) {
+        try {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          // Fields after the command name; the nice value is field 19 of stat(5).
+          seen.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+        } catch {
+          // the thread ended between readdir and read
+        }
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await build;
+    expect([...seen]).toContain(10);
+    expect(index.size()).toBe(n);
   });
 });
