@@ -227,8 +227,8 @@ export class NativeHnswIndex implements VectorIndex {
 
   /**
    * Sends queued searches while pool slots are free. With f slots free and n queued, a call takes about n/f
-   * of them so every free core gets a share; when none is free the index waits for one, and everything that
-   * queued meanwhile leaves together.
+   * of them (at most MAX_COALESCED) so every free core gets a share; when none is free the index waits for
+   * one, and what queued meanwhile leaves together.
    */
   private readonly pump = (): void => {
     this.starving = false;
