@@ -170,7 +170,12 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
           const index = factory.make(dim, space);
           await index.add(slots, data);
           const file = join(dir, `${name}-${space}.idx`);
-          index.save(file);
+          // Searches go on while the file is written.
+          const [, during] = await Promise.all([
+            index.save(file),
+            index.search(data.slice(0, dim), 5, { ef: 50 }),
+          ]);
+          expect(during.slots.length).toBe(5);
           const live = slots.filter((_, i) => i !== 0);
           const loaded = factory.load(file, dim, space, live);
           expect(loaded.size()).toBe(n - 1);
@@ -183,6 +188,7 @@ export function vectorIndexContract(name: string, factory: IndexFactory): void {
               .filter((s) => s !== slots[0])
               .slice(0, 10),
           );
+          await expect(index.save(join(dir, 'no-such-dir', 'x.idx'))).rejects.toThrow();
         });
       });
     }

@@ -19,7 +19,12 @@ import type { IndexHits, IndexSpace, SlotSet } from '../index/vector-index.js';
 import { slotSet, slotSetAdd } from '../index/vector-index.js';
 import { compareKeys, keyToId, pointKey } from '../point-id.js';
 import { Segment } from '../segment/segment.js';
-import { readLatestSnapshot, type SnapshotState, writeSnapshot } from '../snapshot/snapshot.js';
+import {
+  captureSegment,
+  readLatestSnapshot,
+  type SnapshotState,
+  writeSnapshot,
+} from '../snapshot/snapshot.js';
 import type {
   ChangeOptions,
   ChangePage,
@@ -888,6 +893,8 @@ export class Collection {
 
   private scheduleIndexing(): void {
     if (this.indexerScheduled || this.indexing || this.closed || this.closing || this.failure) return;
+    // A snapshot writes the graphs as captured; it schedules indexing again when done.
+    if (this.snapshotRunning) return;
     if (this.unindexed() === 0 && !this.vacuumCandidate()) {
       for (const w of this.idleWaiters.splice(0)) w();
       return;
@@ -896,7 +903,7 @@ export class Collection {
     // setImmediate: requests queued meanwhile are served before the next batch starts.
     setImmediate(() => {
       this.indexerScheduled = false;
-      if (this.closed || this.closing) return;
+      if (this.closed || this.closing || this.snapshotRunning) return;
       this.indexing = this.indexStep()
         // A batch can only fail on a native fault (e.g. out of memory): stop writes rather than grow a backlog.
         .catch((e: unknown) => this.fail(e))
@@ -955,22 +962,28 @@ export class Collection {
     });
   }
 
-  /** Persists the current state (at the last applied seq) and drops WAL files it covers. */
+  /**
+   * Persists the current state (at the last applied seq) and drops WAL files it covers. Reads and writes go
+   * on while the files are written; index builds wait, so each graph file holds exactly what was captured.
+   */
   snapshot(): Promise<void> {
     if (this.snapshotRunning) return this.snapshotRunning;
     const run = async () => {
       const t0 = performance.now();
-      const seq = this.seqApplied;
-      writeSnapshot(`${this.dir}/snapshots`, this.snapshotState());
-      this.opsSinceSnapshot = 0;
+      await this.indexing;
+      const state = this.snapshotState();
+      const ops = this.opsSinceSnapshot;
       this.reorganised = false;
+      await writeSnapshot(`${this.dir}/snapshots`, state);
+      this.opsSinceSnapshot -= ops;
       this.lastSnapshotAt = Date.now();
       this.snapshotCount++;
       this.lastSnapshotMs = performance.now() - t0;
-      await this.wal.truncateUpTo(seq);
+      await this.wal.truncateUpTo(state.seq);
     };
     this.snapshotRunning = run().finally(() => {
       this.snapshotRunning = null;
+      this.scheduleIndexing();
     });
     return this.snapshotRunning;
   }
@@ -981,7 +994,7 @@ export class Collection {
       nextSegmentId: this.nextSegmentId,
       appendableId: this.appendable.id,
       payloadIndexes: { ...this.config.payload_indexes },
-      segments: [...this.segments.values()],
+      segments: [...this.segments.values()].map(captureSegment),
     };
   }
 

@@ -2,7 +2,8 @@
  * Brute-force index: the reference every ANN result is checked against, and the right tool for small or
  * heavily filtered sets. Rows are packed (swap-remove on delete) so a scan touches only live vectors.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { SurgeError } from '../../protocol/errors.js';
 import { distanceFn } from './distance.js';
 import { TopK } from './top-k.js';
@@ -81,7 +82,7 @@ export class ExactIndex implements VectorIndex {
     return top.result();
   }
 
-  save(file: string): void {
+  async save(file: string): Promise<void> {
     const n = this.rowOf.size;
     const header = new Uint32Array([MAGIC, this.dim, this.space === 'ip' ? 0 : 1, n]);
     const buf = Buffer.concat([
@@ -89,7 +90,7 @@ export class ExactIndex implements VectorIndex {
       Buffer.from(this.rowSlot.buffer, 0, n * 4),
       Buffer.from(this.data.buffer, 0, n * this.dim * 4),
     ]);
-    writeFileSync(file, buf);
+    await writeFile(file, buf);
   }
 
   /** Loads a file written by save(); `live` are the slots still alive (deletes after the save are re-applied). */

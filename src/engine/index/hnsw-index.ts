@@ -4,6 +4,7 @@
  * cross as plain arrays, labels are 32-bit (we pass slots), capacity is fixed up front (we grow by doubling)
  * and ef is index-wide state (set right before every search; safe because one thread owns the index).
  */
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { HierarchicalNSW as HnswType } from 'hnswlib-node';
 import { SurgeError } from '../../protocol/errors.js';
@@ -112,8 +113,9 @@ export class HnswIndex implements VectorIndex {
     return { slots: Uint32Array.from(r.neighbors), distances: Float32Array.from(r.distances) };
   }
 
-  save(file: string): void {
-    this.index.writeIndexSync(file);
+  async save(file: string): Promise<void> {
+    await writeFile(file, ''); // hnswlib-node does not report an unwritable path
+    await this.index.writeIndex(file);
   }
 
   memoryBytes(): number {

@@ -302,8 +302,8 @@ export class NativeHnswIndex implements VectorIndex {
     });
   }
 
-  save(file: string): void {
-    native(() => this.core.save(file));
+  save(file: string): Promise<void> {
+    return nativeAsync(() => this.core.save(file));
   }
 
   memoryBytes(): number {

@@ -67,8 +67,11 @@ export interface VectorIndex {
   /** Removing an absent slot is a no-op. */
   remove(slot: number): void;
   search(query: Float32Array, k: number, options: IndexSearchOptions): Promise<IndexHits>;
-  /** Writes the whole index to one file (atomicity is the caller's: write to a temp name, then rename). */
-  save(file: string): void;
+  /**
+   * Writes the whole index to one file (atomicity is the caller's: write to a temp name, then rename).
+   * Searches may go on meanwhile; the caller adds nothing until it resolves.
+   */
+  save(file: string): Promise<void>;
   /** Approximate bytes held by the index. */
   memoryBytes(): number;
 }

@@ -4,28 +4,23 @@
  * one wins. Vectors and graphs of sealed segments never change, so a new snapshot hard-links them from the
  * previous one instead of writing them again.
  *
+ * Writing is asynchronous and the collection keeps serving meanwhile: the state is captured in one step
+ * (captureSegment: copies of the small per-point arrays, references to vector rows, which are append-only)
+ * and the files are written from that image on the libuv pool, graphs beside running searches. The caller
+ * holds back index builds until the graphs are written, since their files must match `indexed`.
+ *
  * snapshots/snap-<seq>/manifest.json
  *                     seg-<id>.vec   f32 rows (count × dim)
  *                     seg-<id>.hnsw  hnswlib graph of offsets [0, indexed)
  *                     seg-<id>.bin   f64 versions then u8 alive flags (count each)
  *                     seg-<id>.json  { keys, payloads }
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SurgeError } from '../../protocol/errors.js';
 import { NativeHnswIndex } from '../index/native-hnsw-index.js';
+import type { VectorIndex } from '../index/vector-index.js';
 import { Segment, type SegmentParams } from '../segment/segment.js';
 import type { Payload, PayloadSchemaType, SegmentState } from '../types.js';
 
@@ -36,7 +31,41 @@ export interface SnapshotState {
   nextSegmentId: number;
   appendableId: number;
   payloadIndexes: Record<string, PayloadSchemaType>;
-  segments: Segment[];
+  segments: SegmentImage[];
+}
+
+/** One segment as it was when captured: what the files are written from while the segment moves on. */
+export interface SegmentImage {
+  id: number;
+  state: SegmentState;
+  count: number;
+  indexed: number;
+  dim: number;
+  /** The live array: rows [0, count) never change (appends go past count; growth swaps in a new array). */
+  vectors: Float32Array;
+  versions: Float64Array;
+  alive: Uint8Array;
+  keys: string[];
+  payloads: (Payload | null)[];
+  index: VectorIndex;
+}
+
+export function captureSegment(seg: Segment): SegmentImage {
+  const n = seg.count;
+  return {
+    id: seg.id,
+    state: seg.state,
+    count: n,
+    indexed: seg.indexed,
+    dim: seg.params.dim,
+    vectors: seg.vectors,
+    versions: seg.versions.slice(0, n),
+    alive: seg.alive.slice(0, n),
+    keys: seg.keys.slice(0, n),
+    // Payload objects are replaced, never edited in place, so the references stay as they were.
+    payloads: seg.payloads.slice(0, n).map((p) => p ?? null),
+    index: seg.index,
+  };
 }
 
 interface SegmentManifest {
@@ -59,27 +88,50 @@ interface Manifest {
 const snapName = (seq: number) =>
   `snap-${String(seq).padStart(20, '0')}-${String(Date.now()).padStart(15, '0')}`;
 
-function writeDurable(file: string, ...parts: Uint8Array[]): void {
-  const fd = openSync(file, 'w');
+async function writeDurable(file: string, ...parts: Uint8Array[]): Promise<void> {
+  const fh = await open(file, 'w');
   try {
     for (const p of parts) {
       let off = 0;
-      while (off < p.byteLength) off += writeSync(fd, p, off, p.byteLength - off);
+      while (off < p.byteLength) off += (await fh.write(p, off, p.byteLength - off)).bytesWritten;
     }
-    fsyncSync(fd);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
 }
 
 /** fsync of a file written by someone else (hnswlib) or of a directory (makes renames/creates durable). */
-function fsyncPath(path: string, flags = 'r'): void {
-  const fd = openSync(path, flags);
+async function fsyncPath(path: string, flags = 'r'): Promise<void> {
+  const fh = await open(path, flags);
   try {
-    fsyncSync(fd);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
+}
+
+/**
+ * { keys, payloads } as JSON, serialised a slice of points at a time between turns of the event loop: one
+ * JSON.stringify of a million payloads would hold the engine thread for a second.
+ */
+async function writeKeysAndPayloads(file: string, seg: SegmentImage): Promise<void> {
+  const SLICE = 8192;
+  const parts: Buffer[] = [Buffer.from('{"keys":')];
+  const list = async (items: unknown[]) => {
+    if (items.length === 0) parts.push(Buffer.from('[]'));
+    for (let i = 0; i < items.length; i += SLICE) {
+      const json = JSON.stringify(items.slice(i, i + SLICE));
+      const last = i + SLICE >= items.length;
+      parts.push(Buffer.from(`${i === 0 ? '[' : ','}${json.slice(1, -1)}${last ? ']' : ''}`));
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  };
+  await list(seg.keys);
+  parts.push(Buffer.from(',"payloads":'));
+  await list(seg.payloads);
+  parts.push(Buffer.from('}'));
+  await writeDurable(file, ...parts);
 }
 
 const bytesOf = (a: ArrayBufferView, byteLength = a.byteLength) =>
@@ -93,15 +145,15 @@ function listSnapshots(root: string): string[] {
     .reverse();
 }
 
-export function writeSnapshot(root: string, state: SnapshotState): void {
-  mkdirSync(root, { recursive: true });
+export async function writeSnapshot(root: string, state: SnapshotState): Promise<void> {
+  await mkdir(root, { recursive: true });
   const previous = listSnapshots(root)[0];
   const prevManifest = previous ? readManifest(join(root, previous)) : undefined;
   const name = snapName(state.seq);
   const final = join(root, previous !== undefined && name <= previous ? `${previous}x` : name);
   const tmp = join(root, `tmp-${name}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp);
   const manifest: Manifest = {
     format: FORMAT,
     seq: state.seq,
@@ -112,35 +164,26 @@ export function writeSnapshot(root: string, state: SnapshotState): void {
   };
   for (const seg of state.segments) {
     const m: SegmentManifest = { id: seg.id, state: seg.state, count: seg.count, indexed: seg.indexed };
-    const dim = seg.params.dim;
     const prev = prevManifest?.segments.find((s) => s.id === seg.id);
     const reuse = previous && prev?.state === 'sealed' && seg.state === 'sealed' && prev.count === seg.count;
     for (const ext of ['vec', 'hnsw'] as const) {
       const file = join(tmp, `seg-${seg.id}.${ext}`);
-      if (reuse) linkSync(join(root, previous, `seg-${seg.id}.${ext}`), file);
-      else if (ext === 'vec') writeDurable(file, bytesOf(seg.vectors, seg.count * dim * 4));
+      if (reuse) await link(join(root, previous, `seg-${seg.id}.${ext}`), file);
+      else if (ext === 'vec') await writeDurable(file, bytesOf(seg.vectors, seg.count * seg.dim * 4));
       else if (seg.indexed > 0) {
-        seg.index.save(file);
-        fsyncPath(file, 'r+');
+        await seg.index.save(file);
+        await fsyncPath(file, 'r+');
       }
     }
-    writeDurable(
-      join(tmp, `seg-${seg.id}.bin`),
-      bytesOf(seg.versions, seg.count * 8),
-      bytesOf(seg.alive, seg.count),
-    );
-    const payloads = seg.payloads.slice(0, seg.count).map((p) => p ?? null);
-    writeDurable(
-      join(tmp, `seg-${seg.id}.json`),
-      Buffer.from(JSON.stringify({ keys: seg.keys.slice(0, seg.count), payloads })),
-    );
+    await writeDurable(join(tmp, `seg-${seg.id}.bin`), bytesOf(seg.versions), bytesOf(seg.alive));
+    await writeKeysAndPayloads(join(tmp, `seg-${seg.id}.json`), seg);
     manifest.segments.push(m);
   }
-  writeDurable(join(tmp, 'manifest.json'), Buffer.from(JSON.stringify(manifest)));
-  fsyncPath(tmp);
-  renameSync(tmp, final);
-  fsyncPath(root);
-  for (const old of listSnapshots(root).slice(1)) rmSync(join(root, old), { recursive: true, force: true });
+  await writeDurable(join(tmp, 'manifest.json'), Buffer.from(JSON.stringify(manifest)));
+  await fsyncPath(tmp);
+  await rename(tmp, final);
+  await fsyncPath(root);
+  for (const old of listSnapshots(root).slice(1)) await rm(join(root, old), { recursive: true, force: true });
 }
 
 function readManifest(dir: string): Manifest {

@@ -41,7 +41,8 @@ export interface NativeHnsw {
   get(keys: NativeKeys): { vectors: Float32Array; found: Uint8Array };
   search(queries: Float32Array, k: number, options?: NativeSearchOptions): Promise<NativeSearchResult>;
   keys(): BigUint64Array;
-  save(file: string): void;
+  /** Written on the pool beside searches; adds wait until it is done. */
+  save(file: string): Promise<void>;
   size(): number;
   capacity(): number;
   memoryUsage(): number;

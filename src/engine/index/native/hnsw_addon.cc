@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -141,6 +142,7 @@ class Core {
   // `nice` > 0 builds on fresh threads at that lower OS priority (Linux): indexing is background work that
   // may use every idle cycle but must yield to searches, the WAL and whatever else serves callers.
   void add(const uint64_t* keys, const float* vecs, size_t n, unsigned threads, int nice) {
+    std::shared_lock<std::shared_mutex> building(buildMu_);
     reserve(n);
     std::shared_lock<std::shared_mutex> lock(mu_);
     std::atomic<size_t> next{0};
@@ -231,8 +233,16 @@ class Core {
     return out;
   }
 
+  // hnswlib's saveIndex is not safe beside addPoint, but is beside searches: it excludes adds only, so a
+  // snapshot does not stall searches for the seconds a large graph takes to write.
   void save(const std::string& file) {
-    std::unique_lock<std::shared_mutex> lock(mu_);  // hnswlib's saveIndex is not safe beside addPoint
+    std::unique_lock<std::shared_mutex> building(buildMu_);
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    {
+      // saveIndex does not check its stream: an unwritable path would leave a silently empty file
+      std::ofstream probe(file, std::ios::binary | std::ios::trunc);
+      if (!probe) throw CoreError("SV_IO", "cannot write " + file);
+    }
     hnsw_->saveIndex(file);
   }
 
@@ -452,6 +462,7 @@ class Core {
   std::unique_ptr<Space> space_;
   std::unique_ptr<Hnsw> hnsw_;
   mutable std::shared_mutex mu_;
+  std::shared_mutex buildMu_;  // adds share it, save holds it alone; taken before mu_
   std::mutex denseMu_;
   std::atomic<std::atomic<uint32_t>*> dense_{nullptr};
   std::atomic<size_t> denseCap_{0};
@@ -617,6 +628,27 @@ class SearchWork : public Work {
   std::vector<uint64_t> keys_;
   std::vector<float> dists_;
   std::vector<uint32_t> counts_;
+};
+
+class SaveWork : public Work {
+ public:
+  SaveWork(Napi::Env env, std::shared_ptr<Core> core, std::string file)
+      : Work(env, std::move(core), "surgevec.hnsw.save"), file_(std::move(file)) {}
+
+ protected:
+  void Run() override {
+    try {
+      core_->save(file_);
+    } catch (const CoreError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw CoreError("SV_IO", std::string("cannot save the index: ") + e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  std::string file_;
 };
 
 // ---- the JS class ---------------------------------------------------------------------------------------
@@ -789,20 +821,18 @@ class Index : public Napi::ObjectWrap<Index> {
     }
   }
 
+  // save(file) → Promise<void>, written on the pool beside searches (adds wait)
   Napi::Value Save(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) {
-      Napi::TypeError::New(env, "file must be a string").ThrowAsJavaScriptException();
+      Napi::Error e = Napi::TypeError::New(env, "file must be a string");
+      e.Set("code", Napi::String::New(env, "SV_INVALID_ARGUMENT"));
+      e.ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    try {
-      core_->save(info[0].As<Napi::String>().Utf8Value());
-    } catch (const std::exception& e) {
-      Napi::Error err = Napi::Error::New(env, std::string("cannot save the index: ") + e.what());
-      err.Set("code", Napi::String::New(env, "SV_IO"));
-      err.ThrowAsJavaScriptException();
-    }
-    return env.Undefined();
+    auto* w = new SaveWork(env, core_, info[0].As<Napi::String>().Utf8Value());
+    w->Queue();
+    return w->Promise();
   }
 
   // keys() → BigUint64Array of the live keys
