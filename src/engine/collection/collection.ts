@@ -521,7 +521,7 @@ export class Collection {
     for (let attempt = 1; ; attempt++) {
       const upTo = this.seqApplied;
       try {
-        const oldestSeq = await this.oldestWalSeq(upTo);
+        const oldestSeq = this.oldestWalSeq(upTo);
         const events: ChangePage['events'] = [];
         if (afterSeq < upTo) {
           for await (const rec of this.wal.replay(afterSeq)) {
@@ -542,9 +542,8 @@ export class Collection {
   }
 
   /** Seq of the first record the WAL still holds; upTo + 1 when it holds none. */
-  private async oldestWalSeq(upTo: number): Promise<number> {
-    for await (const rec of this.wal.replay(0)) return rec.seq;
-    return upTo + 1;
+  private oldestWalSeq(upTo: number): number {
+    return this.wal.firstSeq ?? upTo + 1;
   }
 
   retrieve(ids: PointId[], withPayload: WithPayload = true, withVector = false): PointRecord[] {

@@ -4,7 +4,7 @@
  * bytes that were once acknowledged are damaged: that stops the open instead of silently losing writes.
  */
 import fs from 'node:fs/promises';
-import { listSegmentFiles, type Segment, syncDir, walCorrupted } from './segment-files.js';
+import { listSegmentFiles, markRecord, type Segment, syncDir, walCorrupted } from './segment-files.js';
 import { SegmentScanner } from './segment-scanner.js';
 
 export interface WalOpenReport {
@@ -27,7 +27,7 @@ export async function recover(dir: string): Promise<Recovered> {
   const report: WalOpenReport = { files: files.length, records: 0, lastSeq: 0, truncatedBytes: 0 };
   for (const [i, { file, firstSeq }] of files.entries()) {
     const isLast = i === files.length - 1;
-    const segment: Segment = { file, firstSeq, lastSeq: firstSeq - 1, bytes: 0 };
+    const segment: Segment = { file, firstSeq, lastSeq: firstSeq - 1, bytes: 0, marks: [] };
     const scanner = await SegmentScanner.open(file);
     let records = 0;
     try {
@@ -60,6 +60,7 @@ export async function recover(dir: string): Promise<Recovered> {
         }
         report.lastSeq = step.seq;
         segment.lastSeq = step.seq;
+        markRecord(segment, step.seq, step.offset);
         records++;
       }
     } finally {

@@ -14,6 +14,8 @@ export interface ReplayFile {
   file: string;
   /** Durable length when replay started: bytes past it may be a write still in flight. */
   bytes: number;
+  /** Offset of a record start to read from (a seek mark); default 0. */
+  from?: number;
 }
 
 export async function* replaySegments(
@@ -21,8 +23,8 @@ export async function* replaySegments(
   afterSeq: number,
 ): AsyncGenerator<WalRecord> {
   let previous = -1;
-  for (const { file, bytes } of files) {
-    const scanner = await SegmentScanner.open(file, bytes).catch((e: unknown) => {
+  for (const { file, bytes, from } of files) {
+    const scanner = await SegmentScanner.open(file, bytes, from).catch((e: unknown) => {
       throw asStorageError(e, `WAL replay could not open ${file}`);
     });
     try {

@@ -9,6 +9,39 @@ export interface Segment {
   readonly firstSeq: number;
   lastSeq: number;
   bytes: number;
+  /**
+   * Where records start, about every SEEK_MARK_BYTES of the file, in file order: a reader resuming after a
+   * seq starts at the last mark at or before it instead of scanning the file from its first byte.
+   */
+  readonly marks: SeekMark[];
+}
+
+export interface SeekMark {
+  seq: number;
+  offset: number;
+}
+
+export const SEEK_MARK_BYTES = 256 * 1024;
+
+/** Adds a mark for the record (seq, offset) when the last one is at least SEEK_MARK_BYTES behind. */
+export function markRecord(segment: Segment, seq: number, offset: number): void {
+  const last = segment.marks.at(-1);
+  if (last === undefined ? offset >= SEEK_MARK_BYTES : offset - last.offset >= SEEK_MARK_BYTES)
+    segment.marks.push({ seq, offset });
+}
+
+/** Offset of the last mark whose record is at or before the first one with seq > afterSeq (0: the start). */
+export function seekOffset(segment: Segment, afterSeq: number): number {
+  const m = segment.marks;
+  let lo = 0;
+  let hi = m.length; // first mark with seq > afterSeq + 1
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (m[mid]!.seq <= afterSeq + 1) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo - 1; i >= 0; i--) if (m[i]!.offset < segment.bytes) return m[i]!.offset;
+  return 0;
 }
 
 const SEGMENT_NAME = /^wal-(\d{20})\.log$/;

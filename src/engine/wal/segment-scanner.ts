@@ -32,10 +32,13 @@ export class SegmentScanner {
     readonly limit: number,
   ) {}
 
-  static async open(file: string, limit?: number): Promise<SegmentScanner> {
+  /** `from`: the offset of a record start to begin at (a seek mark), default the file's start. */
+  static async open(file: string, limit?: number, from = 0): Promise<SegmentScanner> {
     const fh = await fs.open(file, 'r');
     try {
-      return new SegmentScanner(fh, limit ?? (await fh.stat()).size);
+      const scanner = new SegmentScanner(fh, limit ?? (await fh.stat()).size);
+      scanner.bufStart = from;
+      return scanner;
     } catch (e) {
       await fh.close();
       throw e;

@@ -14,7 +14,15 @@ import { SurgeError } from '../../protocol/errors.js';
 import { encodeRecord, MAX_OP_BYTES } from './record.js';
 import { recover, type WalOpenReport } from './recovery.js';
 import { replaySegments, type WalRecord } from './replay.js';
-import { asStorageError, ensureDir, type Segment, segmentFileName, syncDir } from './segment-files.js';
+import {
+  asStorageError,
+  ensureDir,
+  markRecord,
+  type Segment,
+  seekOffset,
+  segmentFileName,
+  syncDir,
+} from './segment-files.js';
 
 export type { WalOpenReport } from './recovery.js';
 export type { WalRecord } from './replay.js';
@@ -165,8 +173,13 @@ export class Wal {
     if (this.state === 'closing' || this.state === 'closed') return failing(this.closedError());
     const plan = this.segments
       .filter((s) => s.lastSeq > afterSeq && s.bytes > 0)
-      .map((s) => ({ file: s.file, bytes: s.bytes }));
+      .map((s) => ({ file: s.file, bytes: s.bytes, from: seekOffset(s, afterSeq) }));
     return replaySegments(plan, afterSeq);
+  }
+
+  /** Seq of the oldest durable record the log still holds (older ones went with a snapshot). */
+  get firstSeq(): number | undefined {
+    return this.segments.find((s) => s.bytes > 0)?.firstSeq;
   }
 
   /** Deletes whole files whose records are all <= seq (after a snapshot covers them); never the last file. */
@@ -237,6 +250,11 @@ export class Wal {
       const { bytesWritten } = await active.fh.write(data, done, bytes - done, active.pos + done);
       done += bytesWritten;
     }
+    let at = active.pos;
+    for (let i = start; i < end; i++) {
+      markRecord(active.segment, group[i]!.seq, at);
+      at += group[i]!.frame.length;
+    }
     active.pos += bytes;
     active.writtenSeq = group[end - 1]!.seq;
     this.counters.bytes += bytes;
@@ -259,6 +277,7 @@ export class Wal {
       firstSeq: seq,
       lastSeq: seq - 1,
       bytes: 0,
+      marks: [],
     };
     const fh = await fs.open(segment.file, 'wx');
     this.active = { segment, fh, pos: 0, writtenSeq: seq - 1, syncedPos: 0 };
