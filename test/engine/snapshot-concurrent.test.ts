@@ -3,7 +3,7 @@
  * before it does, writes made meanwhile survive a restart (WAL tail after the snapshot's seq), and indexing
  * that waited for it resumes. The restarted collection answers exactly like one that never stopped.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -61,5 +61,24 @@ it('serves reads and writes while a snapshot is written, and loses none of them'
   expect((await again.retrieve('c', [0, 99, 100])).map((p) => p.id)).toEqual([100]);
   expect(await again.search('c', probe)).toEqual(before);
   await again.close();
+  await engine.close();
+});
+
+it('counts a failed snapshot and keeps serving', async () => {
+  const dir = join(root, 'failing');
+  const engine = await Engine.open(defaultConfig({ storage: { data_dir: dir } }));
+  await engine.createCollection('c', { size: 4, distance: 'Dot' });
+  await engine.upsert('c', [{ id: 1, vector: [1, 0, 0, 0] }]);
+  // A file where the snapshots directory belongs: every snapshot write fails.
+  const snaps = join(dir, 'collections', 'c', 'snapshots');
+  rmSync(snaps, { recursive: true, force: true });
+  writeFileSync(snaps, 'not a directory');
+  await expect(engine.snapshot('c')).rejects.toThrow();
+  expect((await engine.stats()).c).toMatchObject({ snapshots: 0, snapshotFailures: 1 });
+  await engine.upsert('c', [{ id: 2, vector: [0, 1, 0, 0] }]);
+  expect(await engine.count('c')).toBe(2);
+  rmSync(snaps);
+  await engine.snapshot('c');
+  expect((await engine.stats()).c).toMatchObject({ snapshots: 1, snapshotFailures: 1 });
   await engine.close();
 });

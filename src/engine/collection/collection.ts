@@ -71,6 +71,8 @@ export interface CollectionStats {
   pendingWrites: number;
   unindexed: number;
   snapshots: number;
+  /** Snapshots that failed (the WAL then keeps growing until one succeeds: alert on it). */
+  snapshotFailures: number;
   lastSnapshotMs: number;
   wal: ReturnType<Wal['stats']>;
   memoryBytes: number;
@@ -104,6 +106,7 @@ export class Collection {
   private snapshotCount = 0;
   private readonly searches = { exact: 0, graph: 0 };
   private lastSnapshotMs = 0;
+  private snapshotFailures = 0;
   /** Resolvers waiting for the indexer to go idle (tests and benchmarks). */
   private idleWaiters: (() => void)[] = [];
 
@@ -875,6 +878,7 @@ export class Collection {
       pendingWrites: this.pending.length,
       unindexed: this.unindexed(),
       snapshots: this.snapshotCount,
+      snapshotFailures: this.snapshotFailures,
       lastSnapshotMs: this.lastSnapshotMs,
       wal: this.wal.stats(),
       memoryBytes,
@@ -980,10 +984,15 @@ export class Collection {
       this.lastSnapshotMs = performance.now() - t0;
       await this.wal.truncateUpTo(state.seq);
     };
-    this.snapshotRunning = run().finally(() => {
-      this.snapshotRunning = null;
-      this.scheduleIndexing();
-    });
+    this.snapshotRunning = run()
+      .catch((e: unknown) => {
+        this.snapshotFailures++;
+        throw e;
+      })
+      .finally(() => {
+        this.snapshotRunning = null;
+        this.scheduleIndexing();
+      });
     return this.snapshotRunning;
   }
 

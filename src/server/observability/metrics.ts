@@ -203,6 +203,12 @@ export function installMetrics(app: FastifyInstance): ServerMetrics {
   );
   perCollection('counter', 'surgevec_snapshots_total', 'Snapshots written since start', (s) => s.snapshots);
   perCollection(
+    'counter',
+    'surgevec_snapshot_failures_total',
+    'Snapshots that failed since start (the WAL grows until one succeeds)',
+    (s) => s.snapshotFailures,
+  );
+  perCollection(
     'gauge',
     'surgevec_collection_memory_bytes',
     'Estimated memory held by the collection',
