@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm (Debian packages) and prepares cached datasets.
-# Idempotent: does nothing that is already done. Later issues add redis-server, chromium, postgres here.
+# Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The bench peers tests run a real PostgreSQL 15 with pgvector 0.8 (built from Debian's source package).
