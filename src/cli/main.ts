@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `surgevec` command. The only place that wires real parts together; nothing imports cli/. */
+import './threadpool.js'; // first: before any import can touch libuv's pool
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { SurgeError } from '../protocol/errors.js';
