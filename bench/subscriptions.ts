@@ -20,11 +20,11 @@
  * so the SSE count stops below that). Reports bytes per subscriber.
  *
  * Run: `npx tsx bench/subscriptions.ts [--phase latency,idle] [--subs 10000] [--rate 5000] [--seconds 20]
- *       [--match-rate 0.0002] [--data glove|clustered] [--m 16 --ef-construct 200] [--idle 20000] [--sse 18000]
+ *       [--match-rate 0.0002] [--data glove|clustered] [--m 16 --ef-construct 200] [--scorer-threads 0] [--idle 20000] [--sse 19500]
  *       [--json out.json]`
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,11 +82,13 @@ const { values } = parseArgs({
     'match-rate': { type: 'string', default: '0.0002' },
     data: { type: 'string', default: 'glove' },
     idle: { type: 'string', default: '20000' },
-    sse: { type: 'string', default: '18000' },
+    sse: { type: 'string', default: '19500' },
     saturation: { type: 'string', default: '40000' },
     // HNSW build parameters of the benchmark collection (defaults: the server's, m 16 / ef_construct 200).
     m: { type: 'string' },
     'ef-construct': { type: 'string' },
+    // Scoring threads of the server (subscriptions.scorer_threads; 0: one per core but one, at most 4).
+    'scorer-threads': { type: 'string', default: '0' },
     json: { type: 'string' },
   },
 });
@@ -120,6 +122,29 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+interface Memory {
+  rss: number;
+  /** The HTTP thread's V8 heap in use, and memory V8 tracks outside it (buffers), after a full GC. */
+  heap: number;
+}
+
+/** RSS and heap after a full GC of the server's HTTP thread (what the connections really hold). */
+async function memoryAfterGc(pid: number, base: string): Promise<Memory> {
+  process.kill(pid, 'SIGUSR2');
+  await sleep(1000);
+  const text = await (await request(`${base}/metrics`)).body.text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    rss: rssBytes(pid),
+    heap: metric('nodejs_heap_size_used_bytes') + metric('nodejs_external_memory_bytes'),
+  };
+}
+
+const perEach = (a: Memory, b: Memory, n: number) => ({
+  rss_bytes: Math.round((b.rss - a.rss) / n),
+  heap_bytes: Math.round((b.heap - a.heap) / n),
+});
+
 /** CPU seconds (user + system) of a process so far. */
 function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -131,7 +156,22 @@ async function startServer(dataDir: string, config: object): Promise<{ child: Ch
   writeFileSync(file, JSON.stringify(config));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--config', file],
+    [
+      // Memory figures are read after a full GC of the HTTP thread (SIGUSR2), not whatever garbage is pending.
+      '--expose-gc',
+      '--import',
+      `data:text/javascript,${encodeURIComponent('process.on("SIGUSR2", () => globalThis.gc?.())')}`,
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--config',
+      file,
+    ],
     { cwd: ROOT, env: { ...process.env, SURGEVEC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -150,6 +190,79 @@ async function stopServer(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(20_000).then(() => child.kill('SIGKILL'))]);
+}
+
+/** CPU seconds of each thread of a process so far (tid → name and seconds). */
+function threadCpu(pid: number): Map<number, { name: string; s: number; wait: number }> {
+  const out = new Map<number, { name: string; s: number; wait: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // schedstat: ns on a CPU, ns runnable but waiting for one (what other work costs this thread).
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      out.set(Number(tid), { name, s: run! / 1e9, wait: wait! / 1e9 });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * The busiest threads between two readings (tid = pid: the HTTP thread): cores used, and cores' worth of
+ * time spent runnable but waiting for a CPU. Threads that ended meanwhile (index builds) are not listed.
+ */
+function busiestThreads(
+  pid: number,
+  a: Map<number, { name: string; s: number; wait: number }>,
+  b: Map<number, { name: string; s: number; wait: number }>,
+  seconds: number,
+): string[] {
+  return [...b]
+    .map(([tid, t]) => ({
+      tid,
+      name: t.name,
+      cores: (t.s - (a.get(tid)?.s ?? 0)) / seconds,
+      wait: (t.wait - (a.get(tid)?.wait ?? 0)) / seconds,
+    }))
+    .filter((t) => t.cores >= 0.02 || t.wait >= 0.02)
+    .sort((x, y) => y.cores - x.cores)
+    .slice(0, 10)
+    .map(
+      (t) =>
+        `${t.tid === pid ? 'main' : t.name}#${t.tid}: ${t.cores.toFixed(2)} run, ${t.wait.toFixed(2)} wait`,
+    );
+}
+
+/** Cumulative bucket counts (le → count) of one histogram series in Prometheus text. */
+function histogramBuckets(text: string, name: string, labels = ''): Map<number, number> {
+  const out = new Map<number, number>();
+  // prom-client writes `le` first: {le="0.01",transport="ws"}.
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    const ls = m[1]!.split(',');
+    const le = ls.find((l) => l.startsWith('le='))?.slice(4, -1);
+    const rest = ls.filter((l) => !l.startsWith('le=')).join(',');
+    if (le !== undefined && rest === labels) out.set(le === '+Inf' ? Infinity : Number(le), Number(m[2]));
+  }
+  return out;
+}
+
+/** Quantiles (ms, as bucket upper bounds) of what a histogram observed between two scrapes. */
+function bucketQuantiles(before: Map<number, number>, after: Map<number, number>): Record<string, number> {
+  const les = [...after.keys()].sort((x, y) => x - y);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  const q = (p: number) => {
+    for (const le of les) {
+      if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= p * total) return le * 1000;
+    }
+    return Number.NaN;
+  };
+  return { count: total, p50_le_ms: q(0.5), p90_le_ms: q(0.9), p99_le_ms: q(0.99) };
+}
+
+async function metricsText(base: string): Promise<string> {
+  return (await request(`${base}/metrics`)).body.text();
 }
 
 /** Parsed JSON, read field by field. */
@@ -361,7 +474,9 @@ async function latencyPhase(root: string): Promise<void> {
     `calibrated ${SUBS} thresholds in ${Math.round(performance.now() - t0)} ms (median ${[...thresholds].sort()[SUBS >> 1]!.toFixed(3)})`,
   );
 
-  const { child, base } = await startServer(join(root, 'latency'), {});
+  const { child, base } = await startServer(join(root, 'latency'), {
+    subscriptions: { scorer_threads: Number(values['scorer-threads']) },
+  });
   try {
     const hnsw = {
       ...(values.m ? { m: Number(values.m) } : {}),
@@ -372,6 +487,7 @@ async function latencyPhase(root: string): Promise<void> {
       hnsw_config: hnsw,
     });
     results.hnsw = { m: hnsw.m ?? 16, ef_construct: hnsw.ef_construct ?? 200 };
+    results.scorer_threads = Number(values['scorer-threads']) || 'auto';
     const perPhase = RATE * SECONDS;
     let nextId = 0;
     const wireSlice = (from: number, count: number) => {
@@ -487,15 +603,71 @@ async function latencyPhase(root: string): Promise<void> {
 
     await loopLagP99Ms(base);
     cpu0 = cpuSeconds(child.pid!);
+    const threads0 = threadCpu(child.pid!);
+    const metrics0 = await metricsText(base);
+    // The matcher's backlog, sampled while points arrive (a bounded loop: it stops with the ingest).
+    const backlog = { samples: 0, maxPoints: 0, sumPoints: 0, maxSeqs: 0 };
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const text = await metricsText(base);
+        const pick = (n: string) =>
+          Number(new RegExp(`^${n}\\{collection="bench"\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+        const points = pick('surgevec_subscription_scorer_backlog_points');
+        backlog.samples++;
+        backlog.sumPoints += points;
+        backlog.maxPoints = Math.max(backlog.maxPoints, points);
+        backlog.maxSeqs = Math.max(backlog.maxSeqs, pick('surgevec_subscription_scorer_backlog_seqs'));
+        await sleep(250);
+      }
+    })();
     const clientLoop = monitorEventLoopDelay({ resolution: 5 });
     clientLoop.enable();
     const firstId = nextId;
     ingest = await pacedIngest(base, wireSlice(firstId, perPhase), firstId, SECONDS, RATE);
+    sampling = false;
+    await sampler;
     const subscribedCpu = cpuSeconds(child.pid!) - cpu0;
+    const threads = busiestThreads(child.pid!, threads0, threadCpu(child.pid!), ingest.seconds);
     const subscribedLag = await loopLagP99Ms(base);
     clientLoop.disable();
     nextId += perPhase;
-    await sleep(3000);
+    // Until the matcher has matched everything (bounded: 120 s), so the exactness check below sees every
+    // event; then a moment for the last ones to cross the sockets.
+    const drainStart = performance.now();
+    for (;;) {
+      const text = await metricsText(base);
+      const seqs = /^surgevec_subscription_scorer_backlog_seqs\{collection="bench"\} (\S+)/m.exec(text);
+      if ((seqs && Number(seqs[1]) === 0) || performance.now() - drainStart > 120_000) break;
+      await sleep(250);
+    }
+    const drainMs = Math.round(performance.now() - drainStart);
+    await sleep(2000);
+    const metrics1 = await metricsText(base);
+    // Where delivery time goes, as the server sees it: matching one batch (scorer queue included), and
+    // the change event reaching the matcher → the event written to the client's socket.
+    const server = {
+      match_batch: bucketQuantiles(
+        histogramBuckets(metrics0, 'surgevec_subscription_match_seconds'),
+        histogramBuckets(metrics1, 'surgevec_subscription_match_seconds'),
+      ),
+      delivery_ws: bucketQuantiles(
+        histogramBuckets(metrics0, 'surgevec_subscription_delivery_seconds', 'transport="ws"'),
+        histogramBuckets(metrics1, 'surgevec_subscription_delivery_seconds', 'transport="ws"'),
+      ),
+      delivery_sse: bucketQuantiles(
+        histogramBuckets(metrics0, 'surgevec_subscription_delivery_seconds', 'transport="sse"'),
+        histogramBuckets(metrics1, 'surgevec_subscription_delivery_seconds', 'transport="sse"'),
+      ),
+      backlog_points: {
+        max: backlog.maxPoints,
+        mean: Math.round(backlog.sumPoints / Math.max(1, backlog.samples)),
+      },
+      backlog_seqs_max: backlog.maxSeqs,
+      drain_after_ingest_ms: drainMs,
+      busiest_threads_cores: threads,
+    };
+    console.log(`server side: ${JSON.stringify(server)}`);
     for (const [seq, at] of pendingEvents) {
       const acked = ingest.ackAt.get(seq);
       const sent = ingest.sendAt.get(seq);
@@ -577,6 +749,7 @@ async function latencyPhase(root: string): Promise<void> {
         // The benchmark client shares the machine: its own event-loop delay bounds what it can measure.
         client_loop_delay_p99_ms: Math.round(clientLoop.percentile(99) / 1e3) / 1e3,
         sample_check: { subscriptions: sample.length, expected_events: expected, missing, extra },
+        server,
       },
       throughput_reduction_at_offered_rate: Math.round((1 - subRate / baseRate) * 1000) / 10,
       saturation_points_per_s: {
@@ -599,7 +772,7 @@ async function idlePhase(root: string): Promise<void> {
   try {
     await json(base, 'PUT', '/collections/bench', { vectors: { size: DIM, distance: 'Cosine' } });
     await sleep(1000);
-    const rss0 = rssBytes(child.pid!);
+    const m0 = await memoryAfterGc(child.pid!, base);
     const r = rng(3);
     const ids: string[] = [];
     for (let i = 0; i < n; i += 64) {
@@ -614,10 +787,9 @@ async function idlePhase(root: string): Promise<void> {
       for (const c of created) ids.push(c.id as string);
     }
     await sleep(2000);
-    const rss1 = rssBytes(child.pid!);
-    console.log(
-      `${n} subscriptions: RSS +${Math.round((rss1 - rss0) / 1e6)} MB (${Math.round((rss1 - rss0) / n)} B each)`,
-    );
+    const m1 = await memoryAfterGc(child.pid!, base);
+    const subsEach = perEach(m0, m1, n);
+    console.log(`${n} subscriptions: ${JSON.stringify(subsEach)} each`);
 
     // WebSocket subscribers: 100 per connection.
     const sockets: WebSocket[] = [];
@@ -638,17 +810,16 @@ async function idlePhase(root: string): Promise<void> {
       await done;
       sockets.push(ws);
     }
-    await sleep(3000);
-    const rss2 = rssBytes(child.pid!);
-    console.log(
-      `${n} WebSocket subscribers (${sockets.length} connections): RSS +${Math.round((rss2 - rss1) / 1e6)} MB (${Math.round((rss2 - rss1) / n)} B each)`,
-    );
+    await sleep(2000);
+    const m2 = await memoryAfterGc(child.pid!, base);
+    const wsEach = perEach(m1, m2, n);
+    console.log(`${n} WebSocket subscribers (${sockets.length} connections): ${JSON.stringify(wsEach)} each`);
     for (const ws of sockets) ws.close();
     await sleep(3000);
 
     // SSE subscribers: one connection each, from child processes (a process may hold 20,000 files here).
     const sseN = Math.min(Number(values.sse), n);
-    const rss3 = rssBytes(child.pid!);
+    const m3 = await memoryAfterGc(child.pid!, base);
     const per = 6000;
     const kids: ChildProcess[] = [];
     const opened: Promise<unknown>[] = [];
@@ -665,22 +836,16 @@ async function idlePhase(root: string): Promise<void> {
     const counts = (await Promise.all(opened)) as { open: number; failed: number }[];
     const open = counts.reduce((s, c) => s + c.open, 0);
     const failed = counts.reduce((s, c) => s + c.failed, 0);
-    await sleep(3000);
-    const rss4 = rssBytes(child.pid!);
-    console.log(
-      `${sseN} SSE subscribers: RSS +${Math.round((rss4 - rss3) / 1e6)} MB (${Math.round((rss4 - rss3) / sseN)} B each)`,
-    );
-    // Still served: a point every subscriber matches reaches one of them.
+    await sleep(2000);
+    const m4 = await memoryAfterGc(child.pid!, base);
+    const sseEach = perEach(m3, m4, open);
+    console.log(`${open} SSE subscribers (${failed} failed): ${JSON.stringify(sseEach)} each`);
     for (const k of kids) k.send('exit');
     results.idle = {
       subscriptions: n,
-      bytes_per_subscription: Math.round((rss1 - rss0) / n),
-      websocket: {
-        subscribers: n,
-        connections: sockets.length,
-        bytes_per_subscriber: Math.round((rss2 - rss1) / n),
-      },
-      sse: { subscribers: open, failed, bytes_per_subscriber: Math.round((rss4 - rss3) / open) },
+      per_subscription: subsEach,
+      websocket: { subscribers: n, connections: sockets.length, per_subscriber: wsEach },
+      sse: { subscribers: open, failed, per_subscriber: sseEach },
     };
   } finally {
     await stopServer(child);

@@ -17,6 +17,12 @@ export interface CodelOptions {
   targetMs: number;
   intervalMs: number;
   capacity: number;
+  /**
+   * How long a request queued while the queue absorbs a burst (not standing) may wait; default `intervalMs`.
+   * Shorter for cheap tiers: a request that waits and is then refused anyway is a slow refusal, and a burst
+   * of free traffic is better refused at the door than after 100 ms.
+   */
+  burstWaitMs?: number;
 }
 
 /**
@@ -73,7 +79,7 @@ export class CodelQueue<T> {
   /** How long a request queued now may wait: `target` in a standing queue, `interval` otherwise. */
   bound(now: number): number {
     this.advance(now);
-    return this.state === 'overloaded' ? this.o.targetMs : this.o.intervalMs;
+    return this.state === 'overloaded' ? this.o.targetMs : (this.o.burstWaitMs ?? this.o.intervalMs);
   }
 
   /** Age of the oldest waiting request (0 when empty). */
@@ -96,7 +102,8 @@ export class CodelQueue<T> {
     }
     if (this.length === 0) this.since = now;
     this.move('push', now);
-    const bound = now + (this.state === 'overloaded' ? this.o.targetMs : this.o.intervalMs);
+    const bound =
+      now + (this.state === 'overloaded' ? this.o.targetMs : (this.o.burstWaitMs ?? this.o.intervalMs));
     const w: Waiting<T> =
       bound < deadline
         ? { value, at: now, expires: bound, reason: 'sojourn' }

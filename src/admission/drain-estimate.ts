@@ -35,10 +35,29 @@ export class DrainEstimate {
     this.rate = this.rate === undefined ? r : this.rate + this.o.alpha * (r - this.rate);
   }
 
-  /** Milliseconds until `backlog` requests have drained, within [minMs, maxMs]; minMs before any data. */
-  retryAfterMs(backlog: number): number {
-    if (this.rate === undefined) return this.o.minMs;
-    if (this.rate <= 0) return this.o.maxMs;
-    return Math.min(this.o.maxMs, Math.max(this.o.minMs, Math.ceil(backlog / this.rate)));
+  /**
+   * Milliseconds until `backlog` requests have drained at `rate` (default: the measured one), within
+   * [minMs, maxMs]; minMs before any data.
+   */
+  retryAfterMs(backlog: number, rate = this.rate): number {
+    if (rate === undefined) return this.o.minMs;
+    if (rate <= 0) return this.o.maxMs;
+    return Math.min(this.o.maxMs, Math.max(this.o.minMs, Math.ceil(backlog / rate)));
   }
+}
+
+/**
+ * The completions per ms a saturated server can sustain: the measured drain rate, or — when that only
+ * reflects light traffic (a server completes what it is offered, not what it could) — the concurrency limit
+ * over the recent request time (Little's law). Without this, the first second of a burst would be judged
+ * by the quiet second before it, and every newcomer refused as if the server could not serve it in time.
+ */
+export function sustainableRate(
+  measured: number | undefined,
+  limit: number,
+  rttMs: number,
+): number | undefined {
+  const capacity = rttMs > 0 ? limit / rttMs : undefined;
+  if (capacity === undefined) return measured;
+  return measured === undefined ? capacity : Math.max(measured, capacity);
 }

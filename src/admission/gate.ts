@@ -25,9 +25,21 @@ export class AdmissionGate<T> {
     queue: Readonly<CodelOptions>,
     private readonly cb: GateCallbacks<T>,
     idleShareMs?: number,
+    ceilings?: Shares,
+    /**
+     * The standing-queue sojourn target of `high` (premium), if not `queue.targetMs`: premium has a latency
+     * SLO to spend (50 ms) and a success target, so it may wait a little longer before it is refused.
+     */
+    highTargetMs?: number,
+    /** `burstWaitMs` of normal and low (premium waits up to `queue.intervalMs` while absorbing a burst). */
+    lowerBurstWaitMs?: number,
   ) {
-    this.limiter = new PriorityLimiter(shares, idleShareMs);
-    this.queues = [0, 1, 2, 3].map(() => new CodelQueue<T>(queue, (v, why) => cb.drop(v, why)));
+    this.limiter = new PriorityLimiter(shares, idleShareMs, ceilings);
+    const options = (r: number): CodelOptions => {
+      if (r === 1) return highTargetMs === undefined ? queue : { ...queue, targetMs: highTargetMs };
+      return r >= 2 && lowerBurstWaitMs !== undefined ? { ...queue, burstWaitMs: lowerBurstWaitMs } : queue;
+    };
+    this.queues = [0, 1, 2, 3].map((r) => new CodelQueue<T>(options(r), (v, why) => cb.drop(v, why)));
   }
 
   /**

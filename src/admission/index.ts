@@ -12,7 +12,7 @@ export {
   queueTransition,
 } from './codel-queue.js';
 export { CollectionOwners, type OwnerEntry, type OwnersSnapshot } from './collection-owners.js';
-export { DrainEstimate, type DrainOptions } from './drain-estimate.js';
+export { DrainEstimate, type DrainOptions, sustainableRate } from './drain-estimate.js';
 export { EfController, type EfOptions, type EfSample } from './ef-controller.js';
 export { AdmissionGate, type GateCallbacks, type Offer } from './gate.js';
 export { type GcraDecision, type GcraLimit, gcra, LocalQuotaStore, type QuotaStore } from './gcra.js';
@@ -35,12 +35,15 @@ export {
   ladderStep,
   type Pressure,
   pressure,
+  projectedUtilisation,
 } from './ladder.js';
 export { PriorityLimiter, type Shares } from './priority-limiter.js';
 export { type CacheOptions, ResultCache } from './result-cache.js';
 export {
+  canRead,
   derivePriority,
   effectiveQuotas,
+  type Grant,
   isPriority,
   isTier,
   PRIORITIES,

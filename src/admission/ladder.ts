@@ -7,7 +7,8 @@
  * One level at a time, with hysteresis twice over: the thresholds to climb and to descend differ (p99 above
  * the target vs well below it), and each step needs its condition to hold for a while (escalateMs up,
  * the longer recoverMs down), so the ladder does not flap at a boundary. docs/OPERATIONS.md lists the
- * entry and exit conditions. Memory is not a signal here: shedding reads frees no memory, so the memory
+ * entry and exit conditions. Shedding levels also need the server to be saturated (a standing queue or a busy
+ * limit), not only slow. Memory is not a signal here: shedding reads frees no memory, so the memory
  * budget acts on writes only (IngestBudget).
  */
 
@@ -22,6 +23,8 @@ export interface LadderSignal {
   shedFraction: number;
   /** Limited requests in flight / concurrency limit. */
   utilisation: number;
+  /** The concurrency gate refused requests in the window (its queue full, or a wait past its bound). */
+  refusing?: boolean;
 }
 
 export interface LadderOptions {
@@ -30,8 +33,14 @@ export interface LadderOptions {
   calmP99Ratio: number;
   /** Calm needs the level to shed at most this fraction … */
   calmShedFraction: number;
-  /** … or the server to be at most this busy (then the shed traffic would likely fit). */
+  /** … or the limit, with the shed traffic let back in, to be at most this busy (it would likely fit). */
   calmUtilisation: number;
+  /**
+   * Shedding (levels 2 and 3) needs evidence that the server is saturated — a standing queue, the gate
+   * refusing requests, or at least this much of the limit in use — besides a slow p99: a server made slow by something else (a noisy neighbour
+   * taking its CPU, a GC pause) is not helped by refusing requests, only by cheaper searches (level 1).
+   */
+  shedUtilisation: number;
   escalateMs: number;
   recoverMs: number;
   /** The highest level (2 in open mode: with one tier, level 3 would shed everyone). */
@@ -43,6 +52,7 @@ export const LADDER_DEFAULTS: Readonly<LadderOptions> = {
   calmP99Ratio: 0.6,
   calmShedFraction: 0.05,
   calmUtilisation: 0.5,
+  shedUtilisation: 0.75,
   escalateMs: 300,
   recoverMs: 2000,
   maxLevel: 3,
@@ -50,12 +60,21 @@ export const LADDER_DEFAULTS: Readonly<LadderOptions> = {
 
 export type Pressure = 'hot' | 'steady' | 'calm';
 
+/**
+ * How busy the limit would be with the shed traffic let back in, if it costs what the admitted traffic does:
+ * utilisation / (1 − shed fraction). Shedding 90% of a 10× burst at 30% utilisation projects 300% — not
+ * calm, however quiet the admitted premium traffic looks; shedding 20% at 30% projects 37.5%.
+ */
+export function projectedUtilisation(s: LadderSignal): number {
+  return s.shedFraction >= 1 ? Number.POSITIVE_INFINITY : s.utilisation / (1 - s.shedFraction);
+}
+
 export function pressure(s: LadderSignal, o: Readonly<LadderOptions>): Pressure {
   if (s.p99Ms > o.targetP99Ms || s.queueOverloaded) return 'hot';
   if (
     s.p99Ms <= o.targetP99Ms * o.calmP99Ratio &&
     !s.queueOverloaded &&
-    (s.shedFraction <= o.calmShedFraction || s.utilisation <= o.calmUtilisation)
+    (s.shedFraction <= o.calmShedFraction || projectedUtilisation(s) <= o.calmUtilisation)
   ) {
     return 'calm';
   }
@@ -85,7 +104,9 @@ export function ladderStep(
   if (p === 'steady') return { ...s, hotSince: null, calmSince: null };
   if (p === 'hot') {
     const hotSince = s.hotSince ?? now;
-    if (s.level < o.maxLevel && now - hotSince >= o.escalateMs) {
+    const saturated =
+      signal.queueOverloaded || signal.refusing === true || signal.utilisation >= o.shedUtilisation;
+    if (s.level < o.maxLevel && now - hotSince >= o.escalateMs && (s.level === 0 || saturated)) {
       return { level: (s.level + 1) as Level, hotSince: now, calmSince: null, changedAt: now };
     }
     return { ...s, hotSince, calmSince: null };

@@ -22,12 +22,20 @@ export class PriorityLimiter {
   /** When each priority last took a slot. */
   private readonly lastActive = new Float64Array(4).fill(Number.NEGATIVE_INFINITY);
   private readonly shares: Float64Array;
+  private readonly ceilings: Float64Array;
 
   constructor(
     shares: Shares,
     private readonly idleMs = 1000,
+    /**
+     * The most of the limit each priority may hold, borrowing included (default: all of it). A ceiling
+     * below 1 for free traffic keeps room free for premium requests that arrive after a quiet spell — before
+     * the limit has noticed that premium is active again, those would otherwise queue behind free work.
+     */
+    ceilings: Shares = { high: 1, normal: 1, low: 1 },
   ) {
     this.shares = Float64Array.of(Number.POSITIVE_INFINITY, shares.high, shares.normal, shares.low);
+    this.ceilings = Float64Array.of(Number.POSITIVE_INFINITY, ceilings.high, ceilings.normal, ceilings.low);
   }
 
   /** Limited requests in flight (critical excluded). */
@@ -57,7 +65,9 @@ export class PriorityLimiter {
 
   canAcquire(r: PriorityRank, limit: number, now: number): boolean {
     if (r === 0) return true;
-    if (this.inflight[r]! < this.partitionLimit(r, limit)) return true;
+    const mine = this.inflight[r]!;
+    if (mine < this.partitionLimit(r, limit)) return true;
+    if (mine >= Math.max(1, Math.floor(limit * this.ceilings[r]!))) return false;
     return this.total + this.reserved(r, limit, now) < limit;
   }
 

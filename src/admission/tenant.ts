@@ -67,10 +67,26 @@ export interface Quotas {
   points_burst?: number | undefined;
 }
 
+/**
+ * Read access to a collection another tenant owns (Qdrant's JWT RBAC `access: [{collection, access: 'r'}]`):
+ * one shared data set served to several tenants without a copy per tenant. Writes stay with the owner.
+ */
+export interface Grant {
+  readonly collection: string;
+  readonly access: 'r';
+}
+
 export interface Tenant {
   readonly id: string;
   readonly tier: Tier;
   readonly quotas: Readonly<Quotas>;
+  /** Collections of other tenants this one may read (absent = none). */
+  readonly access?: readonly Grant[];
+}
+
+/** Whether `t` holds a read grant on `name` (a collection or alias name, matched literally as Qdrant does). */
+export function canRead(t: Tenant, name: string): boolean {
+  return t.access?.some((g) => g.collection === name) ?? false;
 }
 
 /** A tenant's own quota fields win over its tier's defaults, field by field. */

@@ -194,6 +194,7 @@ export async function runScenario(o: RunOptions): Promise<RunFile> {
       indexTimeoutS: sc.load.index_timeout_s,
       hnsw: sc.load.hnsw,
       rows,
+      apiKey: sc.tenants[0]?.api_key,
       log,
     });
     if (prep.loaded)
@@ -357,6 +358,7 @@ export async function runScenario(o: RunOptions): Promise<RunFile> {
       curve && sec < sc.duration_s ? Math.round(curve(sec + 0.5) * 100) / 100 : null,
     );
     const serverSeries = scraper?.available ? scraper.series : null;
+    if (serverSeries && !serverSeries.level?.some((l) => l !== null)) delete serverSeries.level;
     if (serverSeries) {
       // Scrape times were taken from our own clock before t0 was known exactly: align them to the run's t0.
       const shift = r3((runT0 - t0) / 1000);
@@ -389,6 +391,7 @@ export async function runScenario(o: RunOptions): Promise<RunFile> {
           multiplier: a.multiplier,
         },
         sc.slo.p99_ms,
+        serverSeries,
       );
       extras.burst = burst;
       events.push(

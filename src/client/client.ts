@@ -2,11 +2,10 @@
  * `SurgeClient`: a typed method for every route surgevec serves (docs/API.md), named as in Qdrant's JS
  * client, plus the streaming extensions. Request and result types come from `protocol/wire.ts`; every
  * REST call runs through `Caller` (deadline, endpoint choice, circuit, throttle, retries, cache).
- *
- * Standing-query subscriptions are not here yet: their routes are being built. They plug in beside
- * `changes()` as another `interpret` over `streams/resumable-sse.ts` (docs/CLIENT.md, "Extension points").
+ * Standing queries: `subscriptions` (REST) and `subscribe()` (resumable events over SSE or the WebSocket).
  */
 import { EventEmitter } from 'node:events';
+import type { SubscriptionRequest } from '../protocol/subscriptions.js';
 import type {
   AliasesList,
   AliasOperation,
@@ -46,7 +45,9 @@ import { recordClientMetrics } from './prometheus.js';
 import { ChangeFeed, type ChangeFeedOptions } from './streams/changes.js';
 import { type IngestOptions, type IngestPoint, type IngestSummary, ingest } from './streams/ndjson-ingest.js';
 import { type ScrollAllOptions, scrollAll } from './streams/scroll.js';
+import { type SubscribeOptions, SubscriptionStream } from './streams/subscription.js';
 import { type SessionOptions, WsSession } from './streams/ws-session.js';
+import { SubscriptionsApi } from './subscriptions.js';
 import { Endpoints } from './transport.js';
 
 export interface WriteOptions extends CallOptions {
@@ -67,6 +68,8 @@ export class SurgeClient {
   /** The query cache, when enabled. */
   readonly cache: QueryCache | undefined;
   readonly options: Readonly<ResolvedOptions>;
+  /** Standing queries: create, list, get, delete (stream one with `subscribe`). */
+  readonly subscriptions: SubscriptionsApi;
   private readonly endpoints: Endpoints;
   private readonly caller: Caller;
   private readonly closing = new AbortController();
@@ -97,6 +100,7 @@ export class SurgeClient {
       budget: o.retryBudget ? new RetryBudget(o.retryBudget, o.clock) : undefined,
       cache: this.cache,
     });
+    this.subscriptions = new SubscriptionsApi((spec, options) => this.call(spec, options));
     if (o.cache) for (const name of o.cache.followChanges) this.follow(name);
   }
 
@@ -552,6 +556,32 @@ export class SurgeClient {
       { endpoints: this.endpoints, headers: o.headers, clock: o.clock, random: o.random },
       name,
       async () => (await this.getCollection(name, { signal })).seq,
+      { ...options, signal },
+    );
+  }
+
+  /**
+   * A standing query's events, resuming after disconnects and restarts without gap or repeat
+   * (streams/subscription.ts): an existing subscription by id, or a request that creates one.
+   */
+  subscribe(
+    name: string,
+    target: string | SubscriptionRequest,
+    options?: SubscribeOptions,
+  ): SubscriptionStream {
+    const o = this.options;
+    const signal = options?.signal
+      ? AbortSignal.any([options.signal, this.closing.signal])
+      : this.closing.signal;
+    return new SubscriptionStream(
+      {
+        sse: { endpoints: this.endpoints, headers: o.headers, clock: o.clock, random: o.random },
+        api: this.subscriptions,
+        session: (collection, session) => this.session(collection, session),
+        random: o.random,
+      },
+      name,
+      target,
       { ...options, signal },
     );
   }

@@ -2,6 +2,9 @@
  * `surgevec/client`: the SDK. Imports only `protocol` (and undici, zod-free), so it can be published alone.
  * Guide: docs/CLIENT.md.
  */
+
+export type * from '../protocol/subscriptions.js';
+export { SUBSCRIPTION_EVENTS } from '../protocol/subscriptions.js';
 export type * from '../protocol/wire.js';
 export { CHANGE_OPS } from '../protocol/wire.js';
 export { QueryCache, type QueryCacheOptions } from './cache/query-cache.js';
@@ -31,8 +34,14 @@ export { type ResumableSseOptions, resumableSse, type SseStep } from './streams/
 export type { ScrollAllOptions } from './streams/scroll.js';
 export { type SseMessage, SseParser } from './streams/sse.js';
 export {
+  type SubscribeOptions,
+  SubscriptionStream,
+  type SubscriptionTransport,
+} from './streams/subscription.js';
+export {
   type SessionCallOptions,
   type SessionOptions,
   type SessionState,
   WsSession,
 } from './streams/ws-session.js';
+export { SubscriptionsApi } from './subscriptions.js';

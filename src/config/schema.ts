@@ -29,6 +29,8 @@ const tenant = z.strictObject({
   // Short keys are guessable; generated ones (POST /admin/tenants) are 43 characters.
   keys: z.array(z.string().min(16)).default([]),
   quotas: quotas.prefault({}),
+  // Read access to collections owned by other tenants, as Qdrant's JWT `access` claim.
+  access: z.array(z.strictObject({ collection: z.string().min(1), access: z.literal('r') })).default([]),
 });
 
 /** Admission control (docs/OPERATIONS.md, "Admission control"). */
@@ -55,7 +57,10 @@ const admission = z.strictObject({
   // Gradient2 (Netflix concurrency-limits) on read requests; names as there.
   limit: z
     .strictObject({
-      initial: z.int().min(1).default(64),
+      // Low to start: a burst in the first seconds must not find the engine wide open (2 cores run ~16
+      // searches at once through the batcher), yet a client's 24 concurrent searches all fit; Gradient2
+      // raises it while latency holds.
+      initial: z.int().min(1).default(32),
       min: z.int().min(1).default(8),
       max: z.int().min(1).default(1024),
       tolerance: z.number().min(1).default(1.5),
@@ -75,6 +80,14 @@ const admission = z.strictObject({
       low: z.number().min(0).max(1).default(0.1),
     })
     .prefault({}),
+  // The most of the limit a priority may hold, borrowed idle share included: free never fills the engine.
+  ceilings: z
+    .strictObject({
+      high: z.number().gt(0).max(1).default(1),
+      normal: z.number().gt(0).max(1).default(0.8),
+      low: z.number().gt(0).max(1).default(0.5),
+    })
+    .prefault({}),
   // A priority's share is borrowable by others once it has taken no slot for this long.
   idle_share_ms: z.int().min(0).default(1000),
   queue: z
@@ -82,6 +95,11 @@ const admission = z.strictObject({
       capacity: z.int().min(0).default(256),
       // CoDel's numbers: a standing queue lets nobody wait longer than target_ms.
       target_ms: z.number().positive().default(5),
+      // Premium's own target: it has a 50 ms SLO to spend, and refusing it costs more than a short wait.
+      high_target_ms: z.number().positive().default(20),
+      // How long standard and free requests may wait while a queue absorbs a burst (premium: interval_ms).
+      // Short: a wait that ends in a refusal is a slow refusal; at the door it costs microseconds.
+      burst_wait_ms: z.number().positive().default(2),
       interval_ms: z.number().positive().default(100),
       default_timeout_ms: z.int().min(1).default(2000),
       max_timeout_ms: z.int().min(1).default(60_000),
@@ -109,6 +127,8 @@ const admission = z.strictObject({
       calm_p99_ratio: z.number().gt(0).max(1).default(0.6),
       calm_shed_fraction: z.number().min(0).max(1).default(0.05),
       calm_utilisation: z.number().min(0).max(1).default(0.5),
+      // Levels 2–3 shed only a saturated server: a standing queue, or at least this share of the limit busy.
+      shed_utilisation: z.number().min(0).max(1).default(0.75),
       // Level 1: searches leave the batcher in batches of at most this many (shorter waits behind a batch).
       level1_batch_max: z.int().min(1).default(16),
     })
@@ -232,6 +252,8 @@ export const configSchema = z.strictObject({
       batch_points: z.int().min(1).default(1024),
       // 'worker': score on a thread of its own (never on the HTTP event loop); 'main': in-thread (tests).
       scorer: z.enum(['worker', 'main']).default('worker'),
+      // Scoring threads ('worker'), each holding every n-th subscription; 0: one per core but one, at most 4.
+      scorer_threads: z.int().min(0).max(64).default(0),
       heartbeat_ms: z.int().min(100).default(15_000),
     })
     .prefault({}),

@@ -15,7 +15,12 @@ import type { Config } from '../config/index.js';
 import type { EngineApi } from '../engine/index.js';
 import { SurgeError } from '../protocol/errors.js';
 import type { SubscriptionService } from '../subscriptions/index.js';
-import { type AdmissionPluginOptions, admission, type IngestAcquire } from './admission/plugin.js';
+import {
+  type AdmissionPluginOptions,
+  admission,
+  type FrameAdmit,
+  type IngestAcquire,
+} from './admission/plugin.js';
 import { errorBody } from './envelope.js';
 import { toSurgeError } from './errors.js';
 import { parseJson, stringifyJson } from './json.js';
@@ -52,6 +57,8 @@ export interface Surge {
   state: ServerState;
   /** Set by admission control: streaming ingest waits on it before each batch (undefined: no admission). */
   ingestGate?: (req: FastifyRequest) => IngestAcquire | undefined;
+  /** Set by admission control: each WebSocket data frame is admitted like a request (undefined: no admission). */
+  frameGate?: (req: FastifyRequest) => FrameAdmit | undefined;
 }
 
 declare module 'fastify' {

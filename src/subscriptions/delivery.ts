@@ -12,6 +12,7 @@
  */
 import type { EngineApi } from '../engine/index.js';
 import type { CollectionMatcher } from './matcher.js';
+import type { SubscriptionObserver, Transport } from './observer.js';
 import { type LiveSubscription, matched, type Tap, TopKSubscription } from './subscription.js';
 import type { CloseReason, OutgoingEvent, ResetReason, SeqEvent } from './types.js';
 
@@ -24,6 +25,8 @@ export interface Sink {
   /** This delivery is over (its `closed` event, if any, was sent). */
   end(): void;
   readonly closed: boolean;
+  /** For metrics. */
+  readonly transport: Transport;
 }
 
 export interface DeliveryOptions {
@@ -33,6 +36,7 @@ export interface DeliveryOptions {
   maxLags: number;
   /** A transport that takes nothing for this long is closed (0: never). */
   stallMs: number;
+  observer: SubscriptionObserver;
   onClosed: (d: Delivery) => void;
 }
 
@@ -62,6 +66,10 @@ export class Delivery implements Tap {
 
   get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  get transport(): Transport {
+    return this.sink.transport;
   }
 
   /** `after`: the client's position (Last-Event-ID); undefined: from the subscription's start. */
@@ -108,7 +116,12 @@ export class Delivery implements Tap {
   private deliver(e: SeqEvent): boolean {
     this.cursor = e.seq;
     this.sentSeq = e.seq;
-    if (this.sink.send(e)) return true;
+    const ok = this.sink.send(e);
+    const { observer, matcher } = this.o;
+    observer.delivered(this.sink.transport);
+    const at = matcher.receivedAt(e.seq);
+    if (at !== undefined) observer.deliveryLatency(this.sink.transport, (performance.now() - at) / 1000);
+    if (ok) return true;
     this.waitDrain();
     return false;
   }
@@ -155,6 +168,7 @@ export class Delivery implements Tap {
   }
 
   private overflow(): void {
+    const dropped = this.queue.length - this.head;
     this.queue = [];
     this.head = 0;
     if (this.state === 'catching_up') {
@@ -168,6 +182,7 @@ export class Delivery implements Tap {
       return;
     }
     this.sink.send({ event: 'lagged', subscription: this.sub.id, last_seq: this.sentSeq });
+    this.o.observer.lagged(this.sink.transport, dropped);
     this.state = 'catching_up';
     if (this.sub instanceof TopKSubscription) {
       this.whenWritable(() => this.catchUpTopK(this.cursor));
@@ -203,6 +218,7 @@ export class Delivery implements Tap {
   private async catchUpWal(): Promise<void> {
     const sub = this.sub;
     const { engine, matcher } = this.o;
+    this.o.observer.catchUp('wal');
     try {
       for (;;) {
         if (this.blocked) await this.drained();
@@ -237,7 +253,9 @@ export class Delivery implements Tap {
       from_seq: fromSeq,
       oldest_seq: oldestSeq,
     };
-    if (!this.sink.send(e)) this.waitDrain();
+    const ok = this.sink.send(e);
+    this.o.observer.delivered(this.sink.transport);
+    if (!ok) this.waitDrain();
   }
 
   /** Top-k mode: the history since `after` if it still holds all of it, else the current top-k. */
@@ -245,12 +263,14 @@ export class Delivery implements Tap {
     const sub = this.sub as TopKSubscription;
     const events = after === undefined ? undefined : sub.history.since(after);
     if (events) {
+      this.o.observer.catchUp('history');
       this.cursor = after!;
       for (const e of events) this.queue.push(e);
       this.goLive();
       return;
     }
     const reason: ResetReason = after === undefined ? 'initial' : 'beyond_history';
+    if (after !== undefined) this.o.observer.catchUp('reset');
     const seq = this.o.matcher.stateSeq(sub);
     this.queue = [];
     this.head = 0;
@@ -280,6 +300,7 @@ export class Delivery implements Tap {
       });
       this.sink.end();
     }
+    this.o.observer.ended(this.sink.transport, reason);
     this.o.onClosed(this);
   }
 
@@ -291,6 +312,7 @@ export class Delivery implements Tap {
     this.sub.taps.delete(this);
     this.queue = [];
     this.head = 0;
+    this.o.observer.ended(this.sink.transport, 'disconnected');
     this.o.onClosed(this);
   }
 

@@ -25,7 +25,9 @@ import {
   selectPayload,
 } from '../engine/index.js';
 import { SurgeError } from '../protocol/errors.js';
+import { Arrivals } from './arrivals.js';
 import { Metric } from './metric.js';
+import type { SubscriptionObserver } from './observer.js';
 import { reconcile } from './reconcile.js';
 import type { Candidates } from './score-matrix.js';
 import type { Scorer } from './scorer.js';
@@ -54,6 +56,7 @@ export interface MatcherOptions {
   limits: Config['subscriptions'];
   maxSearchLimit: number;
   log: MatcherLog;
+  observer: SubscriptionObserver;
   /** The collection is gone (dropped, or dropped and created again). */
   onDropped: () => void;
 }
@@ -96,6 +99,7 @@ export class CollectionMatcher {
   private idleWaiters: (() => void)[] = [];
   /** Highest seq received from the live feed. */
   private lastSeen = 0;
+  private readonly arrivals = new Arrivals();
   /** Batches scored and their sizes (observability, tests). */
   readonly stats = { batches: 0, points: 0, candidates: 0, walPages: 0, overflows: 0, refreshes: 0 };
 
@@ -163,6 +167,16 @@ export class CollectionMatcher {
     return sub.stateSeq(this.processedSeq);
   }
 
+  /** When the change event of `seq` reached this matcher (performance.now()), if it is recent. */
+  receivedAt(seq: number): number | undefined {
+    return this.arrivals.at(seq);
+  }
+
+  /** Work received and not yet matched: points queued, and seqs behind the live feed (metrics). */
+  get backlog(): { points: number; seqs: number } {
+    return { points: this.queuedPoints, seqs: Math.max(0, this.lastSeen - this.processedSeq) };
+  }
+
   /** Resolves once every event received so far is processed (tests, benchmarks). */
   whenIdle(): Promise<void> {
     if (
@@ -198,6 +212,7 @@ export class CollectionMatcher {
       return;
     }
     if (e.seq > this.lastSeen) this.lastSeen = e.seq;
+    this.arrivals.record(e.seq, performance.now());
     this.queue.push(e);
     if (e.op === 'upsert') this.queuedPoints += e.ids?.length ?? 0;
     if (this.queuedPoints > this.o.limits.matcher_queue_points || this.pendingEvents() > 4 * PAGE * 16) {
@@ -208,6 +223,7 @@ export class CollectionMatcher {
       this.overflowed = true;
       this.mode = 'wal';
       this.stats.overflows++;
+      this.o.observer.catchUp('matcher_wal');
     }
     this.kick();
   }
@@ -331,6 +347,7 @@ export class CollectionMatcher {
   // ---------------------------------------------------------------- matching
 
   private async process(batch: ChangeEvent[]): Promise<void> {
+    const started = performance.now();
     const dim = this.metric.dim;
     let n = 0;
     for (const e of batch) if (e.op === 'upsert' && e.points?.vectors) n += e.ids!.length;
@@ -380,6 +397,7 @@ export class CollectionMatcher {
       }
       if (sub.state.needsRefresh()) this.queueRefresh(sub);
     }
+    if (n > 0) this.o.observer.matched((performance.now() - started) / 1000, n);
   }
 
   /** Is a top-k subscription's state advanced by the event at `seq`? */

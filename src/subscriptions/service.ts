@@ -4,14 +4,18 @@
  * server's routes (REST, SSE, WebSocket) call it; it knows nothing about HTTP.
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { CollectionInfo, EngineApi } from '../engine/index.js';
 import { parseFilter } from '../engine/index.js';
 import { SurgeError } from '../protocol/errors.js';
+import type { SubscriptionCreated } from '../protocol/subscriptions.js';
 import { Delivery, type Sink } from './delivery.js';
 import { CollectionMatcher, type MatcherLog } from './matcher.js';
+import { NO_OBSERVER, type SubscriptionObserver, type Transport } from './observer.js';
 import { LocalScorer, type Scorer, WorkerScorer } from './scorer.js';
+import { ShardedScorer } from './sharded-scorer.js';
 import { parseSpec } from './spec.js';
 import { SubscriptionStore } from './store.js';
 import { LiveSubscription, TopKSubscription } from './subscription.js';
@@ -25,15 +29,34 @@ export interface SubscriptionServiceOptions {
   log?: MatcherLog;
   /** Defaults to `config.subscriptions.scorer`: a worker thread, or the calling thread. */
   scorer?: Scorer;
+  /** Counts for the server's metrics (levels are read with `gauges()`). */
+  observer?: SubscriptionObserver;
 }
 
-export interface Created {
-  id: string;
-  /** Events have seq > this (top-k: the seq its initial top-k was taken at). */
-  seq: number;
+/** Levels at this moment, for metrics read at scrape time. */
+export interface SubscriptionGauges {
+  subscriptions: Record<'threshold' | 'top_k', number>;
+  subscribers: Record<Transport, number>;
+  /** Per collection with subscriptions: change events received and not yet matched. */
+  backlog: Record<string, { points: number; seqs: number }>;
 }
+
+/** Events have seq > `seq` (top-k: the seq its initial top-k was taken at). */
+export type Created = SubscriptionCreated;
 
 const QUIET: MatcherLog = { warn() {}, error() {} };
+
+/**
+ * `threads` scoring threads; 0: one per core but one, at most 4. The core left over is ingest's: on this
+ * 2-core machine under outside load, two nice-0 scorer threads starved the (nice 5) engine thread and
+ * ingest fell to 4,000–4,300 points/s of 5,000 offered in 3 of 5 runs, never with one (bench/subscriptions.ts).
+ */
+function startScorers(threads: number): Scorer {
+  const n = threads > 0 ? threads : Math.max(1, Math.min(4, availableParallelism() - 1));
+  return n <= 1
+    ? WorkerScorer.start()
+    : new ShardedScorer(Array.from({ length: n }, () => WorkerScorer.start()));
+}
 
 export class SubscriptionService {
   private readonly subs = new Map<string, LiveSubscription>();
@@ -45,6 +68,7 @@ export class SubscriptionService {
   private closed = false;
   private readonly limits: Config['subscriptions'];
   private readonly log: MatcherLog;
+  private readonly observer: SubscriptionObserver;
 
   private constructor(
     private readonly o: SubscriptionServiceOptions,
@@ -52,6 +76,7 @@ export class SubscriptionService {
   ) {
     this.limits = o.config.subscriptions;
     this.log = o.log ?? QUIET;
+    this.observer = o.observer ?? NO_OBSERVER;
     this.scorer = o.scorer;
   }
 
@@ -158,7 +183,8 @@ export class SubscriptionService {
   private matcher(info: CollectionInfo): CollectionMatcher {
     let m = this.matchers.get(info.name);
     if (m) return m;
-    this.scorer ??= this.limits.scorer === 'worker' ? WorkerScorer.start() : new LocalScorer();
+    this.scorer ??=
+      this.limits.scorer === 'worker' ? startScorers(this.limits.scorer_threads) : new LocalScorer();
     m = new CollectionMatcher({
       engine: this.o.engine,
       scorer: this.scorer,
@@ -170,6 +196,7 @@ export class SubscriptionService {
       limits: this.limits,
       maxSearchLimit: this.o.config.engine.max_search_limit,
       log: this.log,
+      observer: this.observer,
       onDropped: () => void this.dropped(info.name),
     });
     this.matchers.set(info.name, m);
@@ -246,6 +273,7 @@ export class SubscriptionService {
       maxBuffer: this.limits.buffer_events,
       maxLags: this.limits.max_lags,
       stallMs: this.limits.stall_timeout_ms,
+      observer: this.observer,
       onClosed: (x) => this.deliveries.delete(x),
     });
     this.deliveries.add(d);
@@ -255,6 +283,18 @@ export class SubscriptionService {
   /** Resolves once every matcher has processed what it has received (tests, benchmarks). */
   async whenIdle(): Promise<void> {
     await Promise.all([...this.matchers.values()].map((m) => m.whenIdle()));
+  }
+
+  gauges(): SubscriptionGauges {
+    const g: SubscriptionGauges = {
+      subscriptions: { threshold: 0, top_k: 0 },
+      subscribers: { sse: 0, ws: 0 },
+      backlog: {},
+    };
+    for (const s of this.subs.values()) g.subscriptions[s.spec.top_k === null ? 'threshold' : 'top_k']++;
+    for (const d of this.deliveries) g.subscribers[d.transport]++;
+    for (const [name, m] of this.matchers) g.backlog[name] = m.backlog;
+    return g;
   }
 
   /** Matcher counters per collection (observability, benchmarks). */

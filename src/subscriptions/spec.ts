@@ -13,6 +13,7 @@ import {
 } from '../engine/index.js';
 import { SurgeError } from '../protocol/errors.js';
 import { parseBody } from '../protocol/qdrant.js';
+import type { SubscriptionRequest } from '../protocol/subscriptions.js';
 import type { SubscriptionSpec } from './types.js';
 
 const withPayload = z.union([
@@ -29,6 +30,10 @@ export const createSubscriptionBody = z.strictObject({
   with_payload: withPayload.optional().nullable(),
   from_seq: z.int().min(1).optional().nullable(),
 });
+
+/** Compile-time: every request the wire type allows passes this schema's shape. */
+type Accepts<T extends z.input<typeof createSubscriptionBody>> = T;
+export type WireRequestAccepted = Accepts<SubscriptionRequest>;
 
 export interface SpecContext {
   id: string;

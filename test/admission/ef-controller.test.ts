@@ -13,16 +13,39 @@ const O = {
 };
 
 describe('EfController', () => {
-  it('scales ef by target / p99 when p99 is over the target', () => {
+  it('scales ef by target / p99 from the second window in a row over the target', () => {
     const c = new EfController(O);
+    expect(c.update({ p99Ms: 60, count: 100 })).toBe(200); // one window: could be noise
     expect(c.update({ p99Ms: 60, count: 100 })).toBe(166); // ⌊200 × 50/60⌋
     expect(c.update({ p99Ms: 100, count: 100 })).toBe(83);
   });
-  it('at most halves per window, never below the floor', () => {
+  it('a single hot window between calm ones never lowers ef', () => {
     const c = new EfController(O);
+    for (let i = 0; i < 5; i++) {
+      expect(c.update({ p99Ms: 400, count: 100 })).toBe(200);
+      expect(c.update({ p99Ms: 40, count: 100 })).toBe(200);
+    }
+  });
+  it('at most halves per window, never below the floor', () => {
+    const c = new EfController({ ...O, hotWindows: 1 });
     expect(c.update({ p99Ms: 1000, count: 100 })).toBe(100);
     expect(c.update({ p99Ms: 1000, count: 100 })).toBe(64);
     expect(c.update({ p99Ms: 1000, count: 100 })).toBe(64);
+  });
+  it('returns to the configured ef within a few windows once p99 is at or under the target', () => {
+    const c = new EfController({ ...O, hotWindows: 1 });
+    c.update({ p99Ms: 1000, count: 100 });
+    c.update({ p99Ms: 1000, count: 100 });
+    expect(c.ef).toBe(64);
+    // Half the gap (at least the step) per window: 64 → 132 → 166 → 183 → 199 → 200 (p99 45 ms: no climb above).
+    expect([45, 45, 45, 45, 45].map((p) => c.update({ p99Ms: p, count: 100 }))).toEqual([
+      132, 166, 183, 199, 200,
+    ]);
+    // Quiet windows (too few searches to judge) count as calm for the return, never for a climb above it.
+    const q = new EfController({ ...O, hotWindows: 1 });
+    q.update({ p99Ms: 100, count: 100 });
+    expect(q.ef).toBe(100);
+    expect([0, 0, 0, 0].map((n) => q.update({ p99Ms: 0, count: n }))).toEqual([150, 175, 191, 200]);
   });
   it('climbs by the step below half the target, up to the ceiling; holds in between', () => {
     const c = new EfController({ ...O, initial: 500 });
@@ -33,7 +56,20 @@ describe('EfController', () => {
     expect(d.update({ p99Ms: 50, count: 100 })).toBe(200);
   });
   it('ignores windows with too few searches', () => {
-    expect(new EfController(O).update({ p99Ms: 500, count: 19 })).toBe(200);
+    const c = new EfController(O);
+    expect(c.update({ p99Ms: 500, count: 19 })).toBe(200);
+    expect(c.update({ p99Ms: 500, count: 19 })).toBe(200);
+  });
+  it('resume() hands control back from no higher than the configured ef', () => {
+    const c = new EfController({ ...O, initial: 200 });
+    for (let i = 0; i < 10; i++) c.update({ p99Ms: 5, count: 100 });
+    expect(c.ef).toBe(360);
+    c.resume();
+    expect(c.ef).toBe(200);
+    const d = new EfController({ ...O, hotWindows: 1 });
+    d.update({ p99Ms: 100, count: 100 });
+    d.resume();
+    expect(d.ef).toBe(100); // below its home it stays, and returns as usual
   });
   it('uses the floor at ladder level ≥ 1', () => {
     const c = new EfController(O);

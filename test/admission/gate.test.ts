@@ -43,6 +43,25 @@ describe('PriorityLimiter', () => {
   });
 });
 
+describe('PriorityLimiter ceilings', () => {
+  it('caps what a priority may hold, borrowing included: free stops at ⌊limit × 0.5⌋ with premium idle', () => {
+    const l = new PriorityLimiter(SHARES, 1000, { high: 1, normal: 0.8, low: 0.5 });
+    let n = 0;
+    while (l.canAcquire(3, 10, 5000)) {
+      l.acquire(3, 5000);
+      n++;
+    }
+    expect(n).toBe(5); // premium and standard idle: 9 slots borrowable, the ceiling keeps 5 free
+    expect(l.canAcquire(2, 10, 5000)).toBe(true);
+    for (let i = 0; i < 3; i++) l.acquire(2, 5000);
+    expect([l.canAcquire(2, 10, 5000), l.canAcquire(1, 10, 5000)]).toEqual([true, true]);
+    // A guaranteed share is never cut by a ceiling below it.
+    const tight = new PriorityLimiter(SHARES, 1000, { high: 1, normal: 1, low: 0.01 });
+    tight.acquire(3, 0);
+    expect(tight.canAcquire(3, 10, 5000)).toBe(false); // ⌈10 × 0.1⌉ = 1 guaranteed, ceiling ⌊0.1⌋ → 1
+  });
+});
+
 function gate(capacity = QUEUE.capacity) {
   const admitted: string[] = [];
   const dropped: [string, DropReason][] = [];
@@ -121,6 +140,60 @@ describe('AdmissionGate', () => {
     expect(g.offer(1, 'hbusy', 100, 10_000, 1)).toBe('admitted'); // high's guaranteed slot
     expect(g.offer(1, 'h', 100, 10_000, 1)).toBe('queued');
     expect(g.offer(3, 'd', 100, 10_000, 1, 0.3)).toBe('refused'); // 'h' is ahead: 2 / 0.3 = 6.7 ms > 5
+  });
+
+  it("premium's own sojourn target: in a standing queue it may wait 20 ms where the others get 5", () => {
+    const admitted: string[] = [];
+    const dropped: [string, DropReason][] = [];
+    const g = new AdmissionGate<string>(
+      SHARES,
+      { ...QUEUE, capacity: 10 },
+      { admit: (v) => admitted.push(v), drop: (v, why) => dropped.push([v, why]) },
+      1000,
+      undefined,
+      20,
+    );
+    for (const r of [1, 3] as const) {
+      g.offer(r, `busy${r}`, 0, 10_000, 1);
+      g.offer(r, `w${r}`, 0, 10_000, 1);
+      g.offer(r, `x${r}`, 50, 10_000, 1);
+    }
+    g.sweep(100, 1); // both queues non-empty for 100 ms: standing; their first waiters are dropped
+    expect([g.state(1), g.state(3)]).toEqual(['overloaded', 'overloaded']);
+    // Newest first: 0.5 completions per ms → 2 ms expected for premium; free has premium's 2 waiters ahead
+    // (6 ms > 5) and is refused, while premium may wait up to 20 ms.
+    expect(g.offer(1, 'h', 100, 10_000, 1, 0.5)).toBe('queued');
+    expect(g.offer(3, 'l', 100, 10_000, 1, 0.5)).toBe('refused');
+    g.sweep(119, 1);
+    expect(dropped.map(([v]) => v)).toEqual(['w1', 'w3', 'l']);
+    g.sweep(120, 1);
+    expect(dropped.slice(3)).toEqual([['h', 'sojourn']]);
+  });
+
+  it('standard and free may wait only burst_wait_ms while a queue absorbs a burst; premium the interval', () => {
+    const dropped: [string, DropReason][] = [];
+    const g = new AdmissionGate<string>(
+      SHARES,
+      { ...QUEUE, capacity: 10 },
+      { admit: () => undefined, drop: (v, why) => dropped.push([v, why]) },
+      1000,
+      undefined,
+      20,
+      5,
+    );
+    for (const r of [1, 2, 3] as const) {
+      g.offer(r, `busy${r}`, 0, 10_000, 1);
+      g.offer(r, `w${r}`, 0, 10_000, 1);
+    }
+    g.sweep(5, 1);
+    expect(dropped).toEqual([
+      ['w2', 'sojourn'],
+      ['w3', 'sojourn'],
+    ]);
+    g.sweep(99, 1);
+    expect(dropped).toHaveLength(2);
+    g.sweep(100, 1);
+    expect(dropped.at(-1)).toEqual(['w1', 'sojourn']);
   });
 
   it('a full queue refuses', () => {

@@ -7,6 +7,7 @@ import {
   type LadderState,
   ladderStep,
   pressure,
+  projectedUtilisation,
 } from '../../src/admission/index.js';
 
 // Escalation after 500 ms of hot (the default is 300), recovery after 2 s of calm.
@@ -23,7 +24,13 @@ describe('pressure', () => {
   it('calm: p99 ≤ 30 ms, and little shed by the level or room to take it back', () => {
     expect(pressure({ ...CALM, p99Ms: 30 }, O)).toBe('calm');
     expect(pressure({ ...CALM, shedFraction: 0.5, utilisation: 0.9 }, O)).toBe('steady');
-    expect(pressure({ ...CALM, shedFraction: 0.5, utilisation: 0.5 }, O)).toBe('calm');
+    // Shedding half at 25% busy projects 50% with the shed traffic back in: it would fit.
+    expect(pressure({ ...CALM, shedFraction: 0.5, utilisation: 0.25 }, O)).toBe('calm');
+    expect(pressure({ ...CALM, shedFraction: 0.5, utilisation: 0.26 }, O)).toBe('steady');
+    // A 10× burst shed at level 3: 90% refused, premium alone 30% busy — 300% projected, not calm.
+    expect(pressure({ ...CALM, shedFraction: 0.9, utilisation: 0.3 }, O)).toBe('steady');
+    expect(projectedUtilisation({ ...CALM, shedFraction: 0.9, utilisation: 0.3 })).toBeCloseTo(3, 10);
+    expect(projectedUtilisation({ ...CALM, shedFraction: 1, utilisation: 0 })).toBe(Number.POSITIVE_INFINITY);
   });
   it('steady: between the two thresholds (the hysteresis band)', () => {
     expect(pressure({ ...CALM, p99Ms: 30.1 }, O)).toBe('steady');
@@ -53,6 +60,17 @@ describe('ladderStep edges', () => {
     const [s, levels] = run(start, HOT, [1600, 1999, 2000, 2400, 2500]);
     expect(levels).toEqual([1, 1, 2, 2, 3]);
     expect(s.changedAt).toBe(2500);
+  });
+
+  it('slow but not saturated (no standing queue, limit < 75% busy) degrades to 1 and sheds nobody', () => {
+    const slow: LadderSignal = { ...HOT, utilisation: 0.74 };
+    const [s, levels] = run(initialLadder(0), slow, [0, 500, 1000, 5000, 60_000]);
+    expect(levels).toEqual([0, 1, 1, 1, 1]);
+    // The same latency with a standing queue, or with 75% of the limit busy, goes on to shed.
+    expect(ladderStep(s, { ...slow, queueOverloaded: true }, 60_500, O).level).toBe(2);
+    expect(ladderStep(s, { ...slow, utilisation: 0.75 }, 60_500, O).level).toBe(2);
+    // … or with the gate refusing requests (free traffic held at its ceiling and turned away).
+    expect(ladderStep(s, { ...slow, refusing: true }, 60_500, O).level).toBe(2);
   });
 
   it('3 stays 3 however long it is hot', () => {

@@ -7,6 +7,7 @@ import {
   hashKey,
   IngestBudget,
   ResultCache,
+  sustainableRate,
   TenantRegistry,
 } from '../../src/admission/index.js';
 
@@ -57,6 +58,21 @@ describe('IngestBudget', () => {
     b.release(50);
     b.release(1);
     expect(b.tryAcquire(60, 200)).toBe('memory'); // even alone
+  });
+});
+
+describe('sustainableRate', () => {
+  it('is the limit over the request time unless more was measured; the measured rate alone without an RTT', () => {
+    // A quiet second measured 0.05/ms; 16 slots of 10 ms each sustain 1.6/ms.
+    expect(sustainableRate(0.05, 16, 10)).toBe(1.6);
+    expect(sustainableRate(3, 16, 10)).toBe(3);
+    expect(sustainableRate(undefined, 16, 8)).toBe(2);
+    expect(sustainableRate(0.05, 16, 0)).toBe(0.05);
+    expect(sustainableRate(undefined, 16, 0)).toBe(undefined);
+    // And what Retry-After makes of it: 40 requests ahead at 1.6/ms → 25 ms, raised to the 100 ms minimum.
+    const d = new DrainEstimate({ alpha: 0.3, minMs: 100, maxMs: 30_000 });
+    expect(d.retryAfterMs(40, sustainableRate(0.05, 16, 10))).toBe(100);
+    expect(d.retryAfterMs(400, sustainableRate(0.05, 16, 10))).toBe(250);
   });
 });
 

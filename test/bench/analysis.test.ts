@@ -182,6 +182,21 @@ describe('capacity and bursts', () => {
       analyzeBurst(never, { at_s: 10, rise_s: 1, hold_s: 5, fall_s: 1, multiplier: 10 }, 50).recovery_s,
     ).toBeNull();
   });
+
+  it("with surgevec's scraped level: the highest, the first return to 0 after the spike, and any climb after it", () => {
+    const s = series(40, () => ({ lat_p99: 8 }));
+    const window = { at_s: 10, rise_s: 1, hold_s: 8, fall_s: 1, multiplier: 10 };
+    const t = Array.from({ length: 40 }, (_, i) => i + 0.1);
+    const level = t.map((x) => (x < 11 ? 0 : x < 24 ? 3 : x < 30 ? 0 : x < 32 ? 1 : 0));
+    expect(analyzeBurst(s, window, 50, { t, level })).toMatchObject({
+      level_max: 3,
+      level_zero_after_s: 4.1, // end 20, first 0 at 24.1
+      level_max_after_zero: 1,
+    });
+    // A target without the level (another server): no level fields at all.
+    const plain = analyzeBurst(s, window, 50, { t, level: t.map(() => null) });
+    expect('level_max' in plain).toBe(false);
+  });
 });
 
 describe('recommendation rules', () => {

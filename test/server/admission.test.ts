@@ -114,7 +114,7 @@ describe('open mode (no keys configured)', () => {
     expect(r.json().result).toHaveLength(3);
     const s = await req(f, 'GET', '/admin/status');
     expect(s.statusCode).toBe(200);
-    expect(s.json().result).toMatchObject({ enabled: true, open: true, level: 0, limit: { current: 64 } });
+    expect(s.json().result).toMatchObject({ enabled: true, open: true, level: 0, limit: { current: 32 } });
     expect((await req(f, 'GET', '/admin/tenants')).json().code).toBe('FORBIDDEN');
   });
 
@@ -340,27 +340,43 @@ describe('priority and the degradation level', () => {
       admission: { ladder: { escalate_ms: 0, recover_ms: 0 }, ef: { window_ms: 100, min_samples: 1 } },
     });
     const r = rt(f);
-    // 20 searches of 80 ms each in one window: p99 80 ms > 50 ms.
+    // 20 searches of 80 ms each in a 1 s window: p99 80 ms > 50 ms, while on average only 1.6 of the 32
+    // slots were in use (20 × 80 ms / 1000 ms): slow, not saturated.
     for (let i = 0; i < 20; i++) {
       r.gate.limiter.acquire(2, f.clock.t);
       r.readDone(2, f.clock.t - 80, true);
     }
-    f.clock.t += 100;
+    f.clock.t += 1000;
     r.tick();
     // HdrHistogram at 2 significant digits reports the top of 80 ms's bucket.
-    expect([r.level, r.lastP99Ms]).toEqual([1, 80.383]);
+    expect([r.level, r.lastP99Ms, r.lastUtilisation]).toEqual([1, 80.383, 0.05]);
     const level1 = await req(f, 'GET', '/admin/status');
-    expect(level1.json().result.ef).toMatchObject({ effective: 64, controller: 124 }); // ⌊200 × 50/80.383⌋
+    // The controller lowers ef from the second hot window on; level 1 uses the floor at once.
+    expect(level1.json().result.ef).toMatchObject({ effective: 64, controller: 200 });
     expect(f.app.surge.batcher.max).toBe(16);
+    // Level 1 pauses background indexing: points written now stay unindexed (searched exactly).
+    await collection(f, 'paused', undefined, 40);
+    await new Promise((res) => setTimeout(res, 100));
+    const info = await req(f, 'GET', '/collections/paused');
+    expect(info.json().result.points_count - info.json().result.indexed_vectors_count).toBe(40);
+    // Still slow, but nothing queued and the limit idle: shedding would not help, so no level 2.
+    f.clock.t += 1;
+    r.tick();
+    expect(r.level).toBe(1);
+    // Slow with 24 of the 32 slots busy: saturated, so level 2 sheds free traffic.
+    for (let i = 0; i < 24; i++) r.gate.limiter.acquire(2, f.clock.t);
     f.clock.t += 1;
     r.tick();
     expect(r.level).toBe(2);
+    for (let i = 0; i < 24; i++) r.gate.limiter.release(2);
     f.clock.t += 100; // an empty window: p99 0, calm
     r.tick();
     expect(r.level).toBe(1);
     f.clock.t += 1;
     r.tick();
     expect([r.level, f.app.surge.batcher.max]).toEqual([0, 100]);
+    // Back at 0, indexing resumes.
+    await f.engine.whenIndexed('paused');
   });
 });
 
@@ -385,7 +401,10 @@ describe('the concurrency gate (503)', () => {
   });
 
   it('a waiter past its deadline gets 503 DEADLINE_EXCEEDED with Retry-After', async () => {
-    const f = await keyed(small);
+    // A free request may wait 2 ms by default (queue.burst_wait_ms): long enough here to reach its deadline.
+    const f = await keyed({
+      admission: { ...small.admission, queue: { ...small.admission.queue, burst_wait_ms: 100 } },
+    });
     await collection(f, 'f', FREE, 0);
     const r = rt(f);
     r.gate.limiter.acquire(3, f.clock.t);
@@ -404,6 +423,27 @@ describe('the concurrency gate (503)', () => {
     const res = await waiting;
     expect([res.statusCode, res.json().code]).toEqual([503, 'DEADLINE_EXCEEDED']);
     expect(res.headers['retry-after']).toBe('1');
+  });
+
+  it('a free waiter is refused after queue.burst_wait_ms (2 ms), not the 100 ms interval', async () => {
+    const f = await keyed(small);
+    await collection(f, 'f', FREE, 0);
+    const r = rt(f);
+    r.gate.limiter.acquire(3, f.clock.t);
+    r.gate.limiter.acquire(3, f.clock.t);
+    const waiting = req(f, 'POST', '/collections/f/points/count', FREE, {});
+    await new Promise((resolve) => setImmediate(resolve));
+    f.clock.t += 1;
+    r.tick();
+    expect(r.gate.queued(3)).toBe(1);
+    f.clock.t += 1;
+    r.tick();
+    const res = await waiting;
+    expect([res.statusCode, res.json().code, res.json().details.reason]).toEqual([
+      503,
+      'OVERLOADED',
+      'sojourn',
+    ]);
   });
 
   it('premium keeps its guaranteed share while free traffic fills the limit', async () => {
@@ -588,7 +628,7 @@ describe('metrics and switching admission off', () => {
     await req(f, 'GET', '/collections');
     const text = (await req(f, 'GET', '/metrics')).body;
     expect(text).toMatch(/^surgevec_admission_level 0$/m);
-    expect(text).toMatch(/^surgevec_admission_limit 64$/m);
+    expect(text).toMatch(/^surgevec_admission_limit 32$/m);
     expect(text).toMatch(/^surgevec_admission_inflight\{priority="high"\} 0$/m);
     expect(text).toMatch(/^surgevec_admission_queue_depth\{priority="low"\} 0$/m);
     expect(text).toMatch(

@@ -159,6 +159,14 @@ function matches(events: SseEvent[]): [number, number][] {
     .flatMap((e) => e.data!.points.map((p: { id: number }) => [e.data!.seq, p.id] as [number, number]));
 }
 
+/** One sample of `/metrics` (0 when the series is absent): `labels` as they appear, e.g. `transport="sse"`. */
+async function metric(base: string, name: string, labels = ''): Promise<number> {
+  const text = await (await request(`${base}/metrics`)).body.text();
+  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
 const DIM = 4;
 /** Points on the x axis match a subscription to [1,0,0,0] above 0.9; the others do not. */
 const onAxis = (id: number) => ({ id, vector: [1, 0.01 * (id % 7), 0, 0], payload: { n: id } });
@@ -550,6 +558,12 @@ describe('slow consumers', () => {
     const seen = got();
     expect(seen.every((s, i) => i === 0 || s > seen[i - 1]!)).toBe(true);
     expect(seen).toEqual(seqs);
+    // What the operator sees: the lag, the discarded queue, the catch-up from the WAL.
+    expect(await metric(base, 'surgevec_subscription_lagged_total', 'transport="sse"')).toBeGreaterThan(0);
+    expect(
+      await metric(base, 'surgevec_subscription_events_dropped_total', 'transport="sse"'),
+    ).toBeGreaterThanOrEqual(20);
+    expect(await metric(base, 'surgevec_subscription_catchups_total', 'kind="wal"')).toBeGreaterThan(0);
     slow.socket.destroy();
     healthy.close();
   });
@@ -570,7 +584,73 @@ describe('slow consumers', () => {
         /^event: closed\ndata: \{"event":"closed","subscription":"[^"]+","reason":"too_slow"\}$/gm,
       ),
     ).toBe(1);
+    expect(
+      await metric(base, 'surgevec_subscription_closes_total', 'transport="sse",reason="too_slow"'),
+    ).toBe(1);
     // The subscription itself stays: a new connection resumes it.
     expect((await call(base, 'GET', `/collections/c/subscriptions/${sub.id}`)).status).toBe(200);
+  });
+});
+
+describe('metrics', () => {
+  it('/metrics counts subscriptions, subscribers, deliveries with their latency, matching, catch-ups and closes', async () => {
+    const { base, engine } = await serve();
+    await call(base, 'PUT', '/collections/c', { vectors: { size: DIM, distance: 'Cosine' } });
+    const m = (name: string, labels = '') => metric(base, name, labels);
+    expect(await m('surgevec_subscriptions_active', 'mode="threshold"')).toBe(0);
+    const a = await create(base, 'c', { vector: [1, 0, 0, 0], score_threshold: 0.9 });
+    const b = await create(base, 'c', { vector: [1, 0, 0, 0], score_threshold: 0.9 });
+    await create(base, 'c', { vector: [0, 1, 0, 0], top_k: 2 });
+    expect(await m('surgevec_subscriptions_active', 'mode="threshold"')).toBe(2);
+    expect(await m('surgevec_subscriptions_active', 'mode="top_k"')).toBe(1);
+
+    const stream = sse(base, `/collections/c/subscriptions/${a.id}/events`);
+    await stream.ready;
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/collections/c/ws`);
+    await new Promise((resolve, reject) => {
+      ws.addEventListener('open', resolve);
+      ws.addEventListener('error', reject);
+    });
+    const frames: Json[] = [];
+    ws.addEventListener('message', (e) => frames.push(parseJson(String(e.data))));
+    ws.send(JSON.stringify({ id: 1, op: 'subscribe', subscription: b.id }));
+    await waitFor(() => frames.some((f) => f.id === 1), 5000, 'the subscribe answer');
+    await waitFor(
+      async () => (await m('surgevec_subscription_subscribers', 'transport="ws"')) === 1,
+      5000,
+      'the WebSocket subscriber',
+    );
+    expect(await m('surgevec_subscription_subscribers', 'transport="sse"')).toBe(1);
+
+    for (let i = 1; i <= 5; i++) await engine.upsert('c', [onAxis(i), offAxis(100 + i)]);
+    await waitFor(() => stream.of('match').length === 5, 5000, 'the SSE events');
+    await waitFor(() => frames.filter((f) => f.event === 'match').length === 5, 5000, 'the WS events');
+    expect(await m('surgevec_subscription_events_delivered_total', 'transport="sse"')).toBe(5);
+    expect(await m('surgevec_subscription_events_delivered_total', 'transport="ws"')).toBe(5);
+    expect(await m('surgevec_subscription_delivery_seconds_count', 'transport="sse"')).toBe(5);
+    expect(await m('surgevec_subscription_delivery_seconds_count', 'transport="ws"')).toBe(5);
+    expect(await m('surgevec_subscription_match_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(await m('surgevec_subscription_matched_points_total')).toBe(10);
+    // Idle again: nothing waits to be matched.
+    expect(await m('surgevec_subscription_scorer_backlog_points', 'collection="c"')).toBe(0);
+    expect(await m('surgevec_subscription_scorer_backlog_seqs', 'collection="c"')).toBe(0);
+
+    // A client that resumes from the start catches up from the WAL.
+    const again = sse(base, `/collections/c/subscriptions/${a.id}/events`, { 'last-event-id': '0' });
+    await waitFor(() => again.of('match').length === 5, 5000, 'the replay');
+    expect(await m('surgevec_subscription_catchups_total', 'kind="wal"')).toBe(1);
+
+    stream.close();
+    again.close();
+    await waitFor(
+      async () => (await m('surgevec_subscription_subscribers', 'transport="sse"')) === 0,
+      5000,
+      'the SSE clients to go',
+    );
+    expect(await m('surgevec_subscription_closes_total', 'transport="sse",reason="disconnected"')).toBe(2);
+    await call(base, 'DELETE', `/collections/c/subscriptions/${b.id}`);
+    expect(await m('surgevec_subscription_closes_total', 'transport="ws",reason="deleted"')).toBe(1);
+    expect(await m('surgevec_subscriptions_active', 'mode="threshold"')).toBe(1);
+    ws.close();
   });
 });

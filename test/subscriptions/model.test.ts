@@ -194,6 +194,7 @@ function collect(service: SubscriptionService, id: string): Received {
     },
     end() {},
     closed: false,
+    transport: 'sse' as const,
   };
   service.attach('default', 'c', id, sink).start(undefined);
   return got;

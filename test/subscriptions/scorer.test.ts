@@ -1,9 +1,10 @@
 /**
- * Both scorers (in-thread and worker thread) satisfy one contract: operations apply in call order, scores
+ * Every scorer (in-thread, worker thread, sharded over several) satisfies one contract: operations apply in call order, scores
  * come back exact and point-major, spaces are independent, a closed scorer refuses work.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalScorer, type Scorer, WorkerScorer } from '../../src/subscriptions/scorer.js';
+import { ShardedScorer } from '../../src/subscriptions/sharded-scorer.js';
 
 function scorerContract(name: string, make: () => Scorer) {
   describe(`${name} satisfies Scorer`, () => {
@@ -48,7 +49,7 @@ function scorerContract(name: string, make: () => Scorer) {
       const s = make();
       s.open(1, 'Dot', 1);
       await s.close();
-      if (s instanceof WorkerScorer)
+      if (!(s instanceof LocalScorer))
         await expect(s.score(1, Float32Array.of(1), 1)).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
     });
   });
@@ -56,3 +57,26 @@ function scorerContract(name: string, make: () => Scorer) {
 
 scorerContract('LocalScorer', () => new LocalScorer());
 scorerContract('WorkerScorer', () => WorkerScorer.start());
+scorerContract('ShardedScorer', () => new ShardedScorer([WorkerScorer.start(), WorkerScorer.start()]));
+
+it('ShardedScorer finds what one scorer finds, in the same order', async () => {
+  const one = new LocalScorer();
+  const three = new ShardedScorer([0, 1, 2].map(() => new LocalScorer()));
+  const dim = 8;
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31 - 0.5;
+  };
+  for (const s of [one, three]) s.open(1, 'Dot', dim);
+  for (let slot = 0; slot < 50; slot++) {
+    const v = Float32Array.from({ length: dim }, rand);
+    for (const s of [one, three]) s.set(1, slot, v, 0.05);
+  }
+  const points = Float32Array.from({ length: 40 * dim }, rand);
+  const [a, b] = await Promise.all([one.score(1, points.slice(), 40), three.score(1, points.slice(), 40)]);
+  expect(a.length).toBeGreaterThan(100);
+  expect([...b.point]).toEqual([...a.point]);
+  expect([...b.slot]).toEqual([...a.slot]);
+  expect([...b.score]).toEqual([...a.score]);
+});

@@ -35,6 +35,7 @@ function sink() {
     get closed() {
       return ended;
     },
+    transport: 'ws' as const,
   };
 }
 

@@ -23,6 +23,19 @@ export interface BurstResult {
   errors_during: number;
   /** Seconds from the end of the spike until p99 ≤ SLO for 3 s in a row; null if it never recovered in the run. */
   recovery_s: number | null;
+  /**
+   * surgevec's degradation level (scraped once a second): the highest seen, seconds from the spike's end until
+   * it first read 0 again, and the highest level seen after that (0: it stayed down).
+   */
+  level_max?: number | null;
+  level_zero_after_s?: number | null;
+  level_max_after_zero?: number | null;
+}
+
+/** The level samples of a server series (run seconds, level), when the target exposes one. */
+export interface LevelSamples {
+  t: readonly number[];
+  level?: readonly (number | null)[] | undefined;
 }
 
 function maxOf(v: readonly (number | null)[], from: number, to: number): number | null {
@@ -45,7 +58,12 @@ function median(v: readonly (number | null)[], from: number, to: number): number
   return xs[Math.floor(xs.length / 2)]!;
 }
 
-export function analyzeBurst(series: Readonly<Series>, b: BurstWindow, sloP99: number): BurstResult {
+export function analyzeBurst(
+  series: Readonly<Series>,
+  b: BurstWindow,
+  sloP99: number,
+  server?: LevelSamples | null,
+): BurstResult {
   const start = Math.floor(b.at_s);
   const end = Math.ceil(b.at_s + b.rise_s + b.hold_s + b.fall_s);
   let dropped = 0;
@@ -66,7 +84,31 @@ export function analyzeBurst(series: Readonly<Series>, b: BurstWindow, sloP99: n
       break;
     }
   }
+  const levels = server?.level?.some((l) => l !== null) ? server : undefined;
+  let levelMax: number | null = null;
+  let levelZero: number | null = null;
+  let afterZero: number | null = null;
+  if (levels?.level) {
+    for (let i = 0; i < levels.t.length; i++) {
+      const l = levels.level[i];
+      if (l === null || l === undefined) continue;
+      levelMax = Math.max(levelMax ?? 0, l);
+      if (levels.t[i]! < end) continue;
+      if (levelZero !== null) afterZero = Math.max(afterZero ?? 0, l);
+      else if (l === 0) {
+        levelZero = levels.t[i]! - end;
+        afterZero = 0;
+      }
+    }
+  }
   return {
+    ...(levels
+      ? {
+          level_max: levelMax,
+          level_zero_after_s: levelZero === null ? null : Math.round(levelZero * 10) / 10,
+          level_max_after_zero: afterZero,
+        }
+      : {}),
     multiplier: b.multiplier,
     start_s: start,
     end_s: end,

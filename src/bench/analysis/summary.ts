@@ -6,7 +6,7 @@
  * successful requests.
  */
 import { percentiles } from '../generator/histogram.js';
-import type { Recorded } from '../generator/recorder.js';
+import type { Breakdown, Recorded } from '../generator/recorder.js';
 import type { RunSummary, ServerSeriesRecord } from '../report/run-file.js';
 import type { Scenario } from '../scenarios/schema.js';
 
@@ -75,9 +75,7 @@ export function summarize(i: SummaryInput): RunSummary {
     };
   }
   const byOp: RunSummary['by_op'] = {};
-  for (const [op, b] of Object.entries(r.byOp)) {
-    byOp[op] = { count: b.count, ok: b.ok, errors: b.errors, latency_ms: percentiles(b.latency) };
-  }
+  for (const [op, b] of Object.entries(r.byOp)) byOp[op] = breakdownOf(b);
   return {
     elapsed_s: r3(elapsedS),
     requests: {
@@ -122,10 +120,25 @@ export function summarize(i: SummaryInput): RunSummary {
     by_op: byOp,
     by_tenant: r.byTenant.map((b, idx) => ({
       name: sc.tenants[idx]?.name ?? String(idx),
-      count: b.count,
-      ok: b.ok,
-      errors: b.errors,
-      latency_ms: percentiles(b.latency),
+      ...breakdownOf(b),
     })),
+    refusals: {
+      latency_ms: percentiles(r.refusals.latency),
+      service_ms: percentiles(r.refusals.service),
+      server_ms: percentiles(r.refusals.server),
+    },
+  };
+}
+
+function breakdownOf(b: Breakdown): RunSummary['by_op'][string] {
+  return {
+    count: b.count,
+    ok: b.ok,
+    errors: b.errors,
+    latency_ms: percentiles(b.latency),
+    success_ratio: b.count + b.dropped ? Math.round((b.ok / (b.count + b.dropped)) * 1e6) / 1e6 : 0,
+    goodput: b.goodput,
+    dropped: b.dropped,
+    refusal_ms: percentiles(b.refusals),
   };
 }

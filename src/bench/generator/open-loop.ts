@@ -4,7 +4,9 @@
  * server and so stops sending exactly when the server is slow, hiding the stall it should measure).
  *
  * When the transport is full (connections × pipelining on the wire) arrivals wait in the generator's own
- * queue, their wait counted in latency; past `maxInFlight` (queued + on the wire) an arrival is dropped and
+ * queue, their wait counted in latency. Each tenant is its own client — its own connections (the transports
+ * keep a pool per API key) and its own queue — so one tenant's backlog never delays another's requests in
+ * the generator, as it would not between real clients; past `maxInFlight` (queued + on the wire, per tenant) an arrival is dropped and
  * counted, like k6's dropped_iterations — never silently skipped. The run is bounded three ways: the schedule
  * ends at `durationS`, at most `maxRequests` are scheduled, and after scheduling stops the generator waits at
  * most `drainMs` for answers (requests still queued are counted `unsent`, those on the wire `ABANDONED`).
@@ -57,6 +59,13 @@ interface Item {
   req: PlannedRequest;
 }
 
+/** One client: a tenant's queue and its requests on the wire (at most the transport's capacity). */
+interface Lane {
+  queue: Item[];
+  head: number;
+  active: number;
+}
+
 export function runOpenLoop(schedule: ArrivalSchedule, o: GeneratorOptions): Promise<GeneratorResult> {
   return new Driver(o).open(schedule);
 }
@@ -68,8 +77,8 @@ export function runClosedLoop(concurrency: number, o: GeneratorOptions): Promise
 class Driver {
   private readonly clock: () => number;
   private t0 = 0;
-  private queue: Item[] = [];
-  private head = 0;
+  private readonly lanes = new Map<number, Lane>();
+  private waiting = 0;
   private readonly active = new Set<Item>();
   private scheduled = 0;
   private schedulingDone = false;
@@ -93,7 +102,21 @@ class Driver {
   }
 
   private queued(): number {
-    return this.queue.length - this.head;
+    return this.waiting;
+  }
+
+  private lane(tenant: number): Lane {
+    let l = this.lanes.get(tenant);
+    if (!l) {
+      l = { queue: [], head: 0, active: 0 };
+      this.lanes.set(tenant, l);
+    }
+    return l;
+  }
+
+  private enqueue(item: Item): void {
+    this.lane(item.req.tenant).queue.push(item);
+    this.waiting++;
   }
 
   private start(): { startedAt: string; elu: ReturnType<typeof performance.eventLoopUtilization> } {
@@ -147,9 +170,15 @@ class Driver {
   private abandon(): void {
     if (this.finished) return;
     const rec = this.o.recorder;
-    for (let i = this.head; i < this.queue.length; i++) rec.dropped(this.queue[i]!.intended, 'unsent');
-    this.queue = [];
-    this.head = 0;
+    for (const l of this.lanes.values()) {
+      for (let i = l.head; i < l.queue.length; i++) {
+        const item = l.queue[i]!;
+        rec.dropped(item.intended, 'unsent', item.req.tenant);
+      }
+      l.queue = [];
+      l.head = 0;
+    }
+    this.waiting = 0;
     const now = this.now();
     for (const item of this.active) {
       rec.completed({
@@ -166,12 +195,14 @@ class Driver {
     this.onFinish();
   }
 
-  private dispatch(item: Item): Promise<void> {
+  private dispatch(item: Item, lane: Lane): Promise<void> {
     const rec = this.o.recorder;
     const dispatch = this.now();
     rec.dispatched();
     this.active.add(item);
+    lane.active++;
     return this.o.transport.send(item.req.wire).then((outcome) => {
+      lane.active--;
       // Abandoned at the drain deadline: already counted.
       if (!this.active.delete(item)) return;
       const done = this.now();
@@ -192,17 +223,22 @@ class Driver {
   }
 
   private pump(): void {
+    for (const l of this.lanes.values()) this.pumpLane(l);
+  }
+
+  private pumpLane(l: Lane): void {
     const cap = this.o.transport.capacity;
-    while (this.active.size < cap && this.head < this.queue.length) {
-      const item = this.queue[this.head++]!;
-      void this.dispatch(item).then(() => {
-        this.pump();
+    while (l.active < cap && l.head < l.queue.length) {
+      const item = l.queue[l.head++]!;
+      this.waiting--;
+      void this.dispatch(item, l).then(() => {
+        this.pumpLane(l);
         this.maybeFinish();
       });
     }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+    if (l.head > 1024 && l.head * 2 > l.queue.length) {
+      l.queue = l.queue.slice(l.head);
+      l.head = 0;
     }
   }
 
@@ -222,11 +258,14 @@ class Driver {
         const intended = next * 1000;
         this.scheduled++;
         rec.scheduled(intended);
-        if (this.queued() + this.active.size >= this.o.maxInFlight) {
-          rec.dropped(intended, 'cap');
+        const req = this.o.plan();
+        const lane = this.lane(req.tenant);
+        // The bound is per client (tenant), as the connections are: a flooded tier drops its own arrivals.
+        if (lane.queue.length - lane.head + lane.active >= this.o.maxInFlight) {
+          rec.dropped(intended, 'cap', req.tenant);
         } else {
           rec.ticked(intended, now);
-          this.queue.push({ intended, req: this.o.plan() });
+          this.enqueue({ intended, req });
         }
         next = schedule.next();
       }
@@ -262,7 +301,8 @@ class Driver {
         rec.scheduled(now);
         rec.ticked(now, now);
         rec.scheduledUntil(now);
-        await this.dispatch({ intended: now, req: this.o.plan() });
+        const req = this.o.plan();
+        await this.dispatch({ intended: now, req }, this.lane(req.tenant));
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));

@@ -76,6 +76,29 @@ export interface Breakdown {
   ok: number;
   errors: number;
   latency: Histogram;
+  /** Successes within the SLO p99 (goodput). */
+  goodput: number;
+  /** Latency of the 429/503 answers: a refusal should be fast, and is judged apart from successes. */
+  refusals: Histogram;
+  /** Arrivals never sent (over max_in_flight, or still queued at the end): they count against success. */
+  dropped: number;
+}
+
+function breakdown(): Breakdown {
+  return {
+    count: 0,
+    ok: 0,
+    errors: 0,
+    latency: newHistogram(),
+    goodput: 0,
+    refusals: newHistogram(),
+    dropped: 0,
+  };
+}
+
+/** 429 and 503: the server said "not now" on purpose (quota, overload, shedding), with Retry-After. */
+export function isRefusal(cls: ErrorClass | undefined): boolean {
+  return cls === 'throttled_429' || cls === 'overloaded_503';
 }
 
 export interface Recorded {
@@ -99,6 +122,8 @@ export interface Recorded {
   recall: { count: number; sum: number; min: number };
   byOp: Partial<Record<Op, Breakdown>>;
   byTenant: Breakdown[];
+  /** 429/503 answers: latency (from the intended start), service time (from dispatch) and the server's own time. */
+  refusals: { latency: Histogram; service: Histogram; server: Histogram };
   series: Series;
   /** First and last completion times (ms), for throughput over the active span. */
   firstDone: number;
@@ -165,6 +190,7 @@ export class Recorder {
   private readonly recallSec: { sum: number; n: number }[] = [];
   private readonly byOp: Partial<Record<Op, Breakdown>> = {};
   private readonly byTenant: Breakdown[];
+  private readonly refusals = { latency: newHistogram(), service: newHistogram(), server: newHistogram() };
   private readonly s = emptySeries();
   private readonly open = new Map<number, OpenSecond>();
   private readonly spare: OpenSecond[] = [];
@@ -176,12 +202,7 @@ export class Recorder {
   private lastDone = 0;
 
   constructor(private readonly o: RecorderOptions) {
-    this.byTenant = Array.from({ length: o.tenants }, () => ({
-      count: 0,
-      ok: 0,
-      errors: 0,
-      latency: newHistogram(),
-    }));
+    this.byTenant = Array.from({ length: o.tenants }, breakdown);
   }
 
   private grow(sec: number): void {
@@ -225,10 +246,12 @@ export class Recorder {
   }
 
   /** An arrival not sent: over max_in_flight (`cap`), or still queued when the run ended (`unsent`). */
-  dropped(intended: number, why: 'cap' | 'unsent'): void {
+  dropped(intended: number, why: 'cap' | 'unsent', tenant = -1): void {
     const sec = Math.floor(intended / 1000);
     if (why === 'cap') this.counts.dropped++;
     else this.counts.unsent++;
+    const t = this.byTenant[tenant];
+    if (t) t.dropped++;
     this.s.dropped[sec]!++;
     this.settle(sec);
   }
@@ -267,10 +290,17 @@ export class Recorder {
     }
     const s = this.s;
     s.completed[doneSec]!++;
+    const good = ok && lat <= this.o.goodputMs;
+    const refused = isRefusal(cls);
+    if (refused) {
+      recordMs(this.refusals.latency, lat);
+      recordMs(this.refusals.service, svc);
+      if (c.outcome.serverMs !== undefined) recordMs(this.refusals.server, c.outcome.serverMs);
+    }
     if (ok) {
       this.counts.ok++;
       s.ok[doneSec]!++;
-      if (lat <= this.o.goodputMs) {
+      if (good) {
         this.counts.goodput++;
         s.goodput[doneSec]!++;
       }
@@ -290,22 +320,12 @@ export class Recorder {
     }
     let op = this.byOp[c.op];
     if (!op) {
-      op = { count: 0, ok: 0, errors: 0, latency: newHistogram() };
+      op = breakdown();
       this.byOp[c.op] = op;
     }
-    op.count++;
-    if (ok) {
-      op.ok++;
-      recordMs(op.latency, lat);
-    } else op.errors++;
+    tally(op, ok, good, refused, lat);
     const tenant = this.byTenant[c.tenant];
-    if (tenant) {
-      tenant.count++;
-      if (ok) {
-        tenant.ok++;
-        recordMs(tenant.latency, lat);
-      } else tenant.errors++;
-    }
+    if (tenant) tally(tenant, ok, good, refused, lat);
     this.settle(sec);
   }
 
@@ -392,9 +412,22 @@ export class Recorder {
       recall: { ...this.recallAgg },
       byOp: this.byOp,
       byTenant: this.byTenant,
+      refusals: this.refusals,
       series: s,
       firstDone: Number.isFinite(this.firstDone) ? this.firstDone : 0,
       lastDone: this.lastDone,
     };
+  }
+}
+
+function tally(b: Breakdown, ok: boolean, good: boolean, refused: boolean, latMs: number): void {
+  b.count++;
+  if (ok) {
+    b.ok++;
+    recordMs(b.latency, latMs);
+    if (good) b.goodput++;
+  } else {
+    b.errors++;
+    if (refused) recordMs(b.refusals, latMs);
   }
 }

@@ -269,6 +269,12 @@ export function htmlReport(r: RunFile): string {
         : '–',
     ],
     [
+      'refusals (429/503)',
+      s.refusals?.latency_ms.count
+        ? `${s.refusals.latency_ms.count}: latency p50 ${ms(s.refusals.latency_ms.p50)}, p99 ${ms(s.refusals.latency_ms.p99)}; service p99 ${ms(s.refusals.service_ms.p99)}; server p99 ${s.refusals.server_ms?.count ? ms(s.refusals.server_ms.p99) : '–'}`
+        : '–',
+    ],
+    [
       'server CPU mean / max',
       s.server
         ? `${num(s.server.cpu_cores_mean, 2)} / ${num(s.server.cpu_cores_max, 2)} cores`
@@ -292,6 +298,14 @@ export function htmlReport(r: RunFile): string {
     ],
     ...flattenExtras(withoutEvents(r.extras)),
   ];
+  const tenants = s.by_tenant.length
+    ? `<h2>Tenants</h2><table><tr><th>tenant</th><th>requests</th><th>dropped</th><th>success</th><th>goodput</th><th>p50</th><th>p99</th><th>p99.9</th><th>refusals</th><th>refusal p99</th></tr>${s.by_tenant
+        .map(
+          (t) =>
+            `<tr><td>${esc(t.name)}</td><td>${t.count}</td><td>${t.dropped ?? 0}</td><td>${t.success_ratio === undefined ? '–' : pct(t.success_ratio, 2)}</td><td>${t.goodput ?? '–'}</td><td>${ms(t.latency_ms.p50)}</td><td>${ms(t.latency_ms.p99)}</td><td>${ms(t.latency_ms.p999)}</td><td>${t.refusal_ms?.count ?? 0}</td><td>${t.refusal_ms?.count ? ms(t.refusal_ms.p99) : '–'}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
   const anomalies = r.anomalies.length
     ? `<table><tr><th>series</th><th>seconds</th><th>direction</th><th>peak</th><th>expected</th><th>z</th></tr>${r.anomalies
         .map(
@@ -328,6 +342,7 @@ ${chartBox('server', 'Server CPU and memory', 'Scraped from the target’s /metr
 <div><h2>SLA verdicts</h2><table id="verdicts"><tr><th>threshold</th><th>actual</th><th>verdict</th></tr>${verdictRows}</table></div>
 <div><h2>Summary</h2><table>${summaryRows.map(([k, x]) => `<tr><th>${esc(k)}</th><td>${esc(x)}</td></tr>`).join('')}</table></div>
 </div>
+${tenants}
 <h2>Anomalies (EWMA z-score)</h2>${anomalies}
 <h2>Recommendations</h2>${recs}
 ${r.notes.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}

@@ -27,7 +27,20 @@ export const percentilesSchema = z.object({
   max: num,
 });
 
-const breakdownSchema = z.object({ count: num, ok: num, errors: num, latency_ms: percentilesSchema });
+const breakdownSchema = z.object({
+  count: num,
+  ok: num,
+  errors: num,
+  latency_ms: percentilesSchema,
+  /** ok / (count + dropped) (absent in files written before it existed). */
+  success_ratio: num.optional(),
+  /** Arrivals of this slice the generator never sent (max_in_flight, or still queued at the end). */
+  dropped: num.optional(),
+  /** Successes within the SLO p99. */
+  goodput: num.optional(),
+  /** Latency of this slice's 429/503 answers. */
+  refusal_ms: percentilesSchema.optional(),
+});
 
 export const verdictSchema = z.object({
   name: z.enum(['p50', 'p99', 'error_rate', 'recall']),
@@ -94,6 +107,17 @@ export const summarySchema = z.object({
   generator: z.object({ event_loop_utilization: num, late_ms: num }),
   by_op: z.record(z.string(), breakdownSchema),
   by_tenant: z.array(breakdownSchema.extend({ name: z.string() })),
+  /**
+   * Every 429/503 answer: latency from the intended start, service time from dispatch, and the server's own
+   * time from the answer's envelope (`time`: the decision, without waiting to be read).
+   */
+  refusals: z
+    .object({
+      latency_ms: percentilesSchema,
+      service_ms: percentilesSchema,
+      server_ms: percentilesSchema.optional(),
+    })
+    .optional(),
 });
 
 export const seriesSchema = z.object({
@@ -117,7 +141,13 @@ export const seriesSchema = z.object({
   rate: nullableNums,
 });
 
-export const serverSeriesSchema = z.object({ t: nums, cpu_cores: nullableNums, rss_mb: nullableNums });
+export const serverSeriesSchema = z.object({
+  t: nums,
+  cpu_cores: nullableNums,
+  rss_mb: nullableNums,
+  /** surgevec's degradation level (`surgevec_admission_level`), when the target exposes it. */
+  level: nullableNums.optional(),
+});
 
 export const runFileSchema = z.object({
   schema: z.literal(RUN_SCHEMA),

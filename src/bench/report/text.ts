@@ -70,6 +70,11 @@ export function consoleSummary(r: RunFile): string {
       'Retry-After',
       `${s.retry_after.count} answers, mean ${s.retry_after.mean_s} s, max ${s.retry_after.max_s} s`,
     );
+  if (s.refusals?.latency_ms.count)
+    row(
+      'refusals',
+      `${int(s.refusals.latency_ms.count)} × 429/503: p50 ${ms(s.refusals.latency_ms.p50)}  p99 ${ms(s.refusals.latency_ms.p99)}  (service p99 ${ms(s.refusals.service_ms.p99)}${s.refusals.server_ms?.count ? `, server p99 ${ms(s.refusals.server_ms.p99)}` : ''})`,
+    );
   row(
     'recall',
     s.recall
@@ -169,6 +174,12 @@ export function markdownReport(r: RunFile): string {
         ],
         ['Retry-After', s.retry_after.count ? `${s.retry_after.count}, mean ${s.retry_after.mean_s} s` : '–'],
         [
+          'refusals (429/503) p50 / p99, service p99, server p99',
+          s.refusals?.latency_ms.count
+            ? `${ms(s.refusals.latency_ms.p50)} / ${ms(s.refusals.latency_ms.p99)}, ${ms(s.refusals.service_ms.p99)}, ${s.refusals.server_ms?.count ? ms(s.refusals.server_ms.p99) : '–'}`
+            : '–',
+        ],
+        [
           'recall',
           s.recall
             ? `@${s.recall.k} ${num(s.recall.mean, 4)} (${int(s.recall.samples)} samples)`
@@ -205,13 +216,31 @@ export function markdownReport(r: RunFile): string {
     out.push('');
     out.push(
       table(
-        ['tenant', 'requests', 'errors', 'p50', 'p99'],
+        [
+          'tenant',
+          'requests',
+          'dropped',
+          'ok',
+          'success',
+          'goodput',
+          'p50',
+          'p99',
+          'p99.9',
+          'refusals',
+          'refusal p99',
+        ],
         s.by_tenant.map((t) => [
           t.name,
           int(t.count),
-          int(t.errors),
+          int(t.dropped ?? 0),
+          int(t.ok),
+          t.success_ratio === undefined ? '—' : pct(t.success_ratio, 2),
+          t.goodput === undefined ? '—' : int(t.goodput),
           ms(t.latency_ms.p50),
           ms(t.latency_ms.p99),
+          ms(t.latency_ms.p999),
+          int(t.refusal_ms?.count ?? 0),
+          t.refusal_ms?.count ? ms(t.refusal_ms.p99) : '—',
         ]),
       ),
     );

@@ -11,7 +11,7 @@ import { SurgeError } from '../../protocol/errors.js';
 import type { BenchDataset } from '../datasets/bench-dataset.js';
 import { FILTER_FIELDS } from '../datasets/bench-dataset.js';
 import { pointJson, vectorJson } from '../workload/bodies.js';
-import { collectionInfo, RestError, rest } from './rest.js';
+import { collectionInfo, keyHeader, RestError, rest } from './rest.js';
 
 export interface PrepareOptions {
   mode: 'if-missing' | 'always' | 'never';
@@ -22,6 +22,8 @@ export interface PrepareOptions {
   hnsw?: { m: number; ef_construct: number } | undefined;
   /** Rows [0, rows) are loaded (streaming ingest loads the rest during the run). Default all. */
   rows?: number;
+  /** Sent as `api-key` on every setup call: the scenario's first tenant, who then owns the collection. */
+  apiKey?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -63,10 +65,11 @@ export async function streamNdjson(
   collection: string,
   body: Readable,
   onLine?: (line: string) => void,
+  apiKey?: string,
 ): Promise<StreamDone | undefined> {
   const res = await request(`${base}${path(collection)}/points/stream`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
+    headers: { 'content-type': 'application/x-ndjson', ...keyHeader(apiKey) },
     body,
     headersTimeout: 0,
     bodyTimeout: 0,
@@ -102,7 +105,14 @@ export async function streamNdjson(
   return done;
 }
 
-async function putBatches(base: string, ds: BenchDataset, collection: string, rows: number, batch: number) {
+async function putBatches(
+  base: string,
+  ds: BenchDataset,
+  collection: string,
+  rows: number,
+  batch: number,
+  apiKey?: string,
+) {
   let next = 0;
   const worker = async () => {
     while (next < rows) {
@@ -113,7 +123,7 @@ async function putBatches(base: string, ds: BenchDataset, collection: string, ro
       for (let r = from; r < to; r++) pts.push(pointJson(r, vectorJson(ds.base, r * ds.dim, ds.dim)));
       const res = await request(`${base}${path(collection)}/points?wait=true`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...keyHeader(apiKey) },
         body: `{"points":[${pts.join(',')}]}`,
         headersTimeout: 300_000,
         bodyTimeout: 300_000,
@@ -131,13 +141,25 @@ export async function createCollection(
   name: string,
   ds: BenchDataset,
   hnsw?: { m: number; ef_construct: number },
+  apiKey?: string,
 ): Promise<void> {
-  await rest(base, 'PUT', path(name), {
-    vectors: { size: ds.dim, distance: ds.distance },
-    ...(hnsw ? { hnsw_config: hnsw } : {}),
-  });
+  await rest(
+    base,
+    'PUT',
+    path(name),
+    { vectors: { size: ds.dim, distance: ds.distance }, ...(hnsw ? { hnsw_config: hnsw } : {}) },
+    undefined,
+    apiKey,
+  );
   for (const field of Object.keys(FILTER_FIELDS)) {
-    await rest(base, 'PUT', `${path(name)}/index?wait=true`, { field_name: field, field_schema: 'integer' });
+    await rest(
+      base,
+      'PUT',
+      `${path(name)}/index?wait=true`,
+      { field_name: field, field_schema: 'integer' },
+      undefined,
+      apiKey,
+    );
   }
 }
 
@@ -146,11 +168,12 @@ export async function waitIndexed(
   name: string,
   timeoutS: number,
   log: (line: string) => void,
+  apiKey?: string,
 ): Promise<void> {
   const deadline = performance.now() + timeoutS * 1000;
   let lastLog = 0;
   for (;;) {
-    const info = await collectionInfo(base, name);
+    const info = await collectionInfo(base, name, apiKey);
     if (!info) throw new SurgeError('COLLECTION_NOT_FOUND', `collection ${name} disappeared while indexing`);
     if (info.status === 'green') return;
     const now = performance.now();
@@ -176,7 +199,8 @@ export async function prepareCollection(
   o: PrepareOptions,
 ): Promise<PrepareResult> {
   const rows = o.rows ?? ds.baseCount;
-  let info = await collectionInfo(base, name);
+  const key = o.apiKey;
+  let info = await collectionInfo(base, name, key);
   const fits =
     info !== undefined &&
     info.points_count === rows &&
@@ -192,20 +216,20 @@ export async function prepareCollection(
   if (o.mode === 'always' || !fits) {
     if (info) {
       o.log(`dropping ${name} (${info.points_count} points; want ${rows} × ${ds.dim})`);
-      await rest(base, 'DELETE', path(name));
+      await rest(base, 'DELETE', path(name), undefined, undefined, key);
       info = undefined;
     }
-    await createCollection(base, name, ds, o.hnsw);
+    await createCollection(base, name, ds, o.hnsw, key);
     o.log(`loading ${rows} points of ${ds.id} into ${name}`);
     const t0 = performance.now();
     if (o.via !== 'batch') {
-      const done = await streamNdjson(base, name, ndjsonRows(ds, 0, rows));
+      const done = await streamNdjson(base, name, ndjsonRows(ds, 0, rows), undefined, key);
       if (done) via = 'ndjson';
       else if (o.via === 'ndjson')
         throw new SurgeError('INVALID_SCENARIO', 'the target has no NDJSON stream route');
     }
     if (!via) {
-      await putBatches(base, ds, name, rows, o.batch);
+      await putBatches(base, ds, name, rows, o.batch, key);
       via = 'batch';
     }
     loadMs = performance.now() - t0;
@@ -213,7 +237,7 @@ export async function prepareCollection(
     o.log(`loaded ${rows} points in ${(loadMs / 1000).toFixed(1)} s via ${via}`);
   }
   const t1 = performance.now();
-  if (o.waitIndexed) await waitIndexed(base, name, o.indexTimeoutS, o.log);
+  if (o.waitIndexed) await waitIndexed(base, name, o.indexTimeoutS, o.log, key);
   const indexMs = performance.now() - t1;
   if (loaded && o.waitIndexed) o.log(`indexed in ${(indexMs / 1000).toFixed(1)} s`);
   return via ? { loaded, loadMs, indexMs, via } : { loaded, loadMs, indexMs };

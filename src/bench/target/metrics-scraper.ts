@@ -3,7 +3,8 @@
  * process metrics, src/server/observability/metrics.ts): CPU cores in use = Δprocess_cpu_seconds_total /
  * Δwall time, RSS = process_resident_memory_bytes. A target without them (or one that is down, as in a
  * failover) leaves gaps, never invented numbers. A counter that goes backwards means a restarted process:
- * that interval is skipped.
+ * that interval is skipped. surgevec's degradation level (`surgevec_admission_level`) is read too when present,
+ * so a burst's report shows when the ladder climbed and when it was back at 0.
  */
 import { request } from 'undici';
 import { sampleValue } from './prometheus.js';
@@ -13,10 +14,11 @@ export interface ServerSeries {
   t: number[];
   cpu_cores: (number | null)[];
   rss_mb: (number | null)[];
+  level?: (number | null)[];
 }
 
 export class MetricsScraper {
-  readonly series: ServerSeries = { t: [], cpu_cores: [], rss_mb: [] };
+  readonly series: ServerSeries = { t: [], cpu_cores: [], rss_mb: [], level: [] };
   private timer: NodeJS.Timeout | undefined;
   private last: { wall: number; cpu: number } | undefined;
   private inFlight = false;
@@ -29,7 +31,7 @@ export class MetricsScraper {
   ) {}
 
   /** One scrape now (also the baseline before the run). */
-  async scrape(): Promise<{ cpuS?: number; rssBytes?: number } | undefined> {
+  async scrape(): Promise<{ cpuS?: number; rssBytes?: number; level?: number } | undefined> {
     try {
       const res = await request(`${this.base}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000 });
       const text = await res.body.text();
@@ -38,7 +40,12 @@ export class MetricsScraper {
       const rss = sampleValue(text, 'process_resident_memory_bytes');
       if (cpu === undefined && rss === undefined) return undefined;
       this.available = true;
-      return { ...(cpu !== undefined ? { cpuS: cpu } : {}), ...(rss !== undefined ? { rssBytes: rss } : {}) };
+      const level = sampleValue(text, 'surgevec_admission_level');
+      return {
+        ...(cpu !== undefined ? { cpuS: cpu } : {}),
+        ...(rss !== undefined ? { rssBytes: rss } : {}),
+        ...(level !== undefined ? { level } : {}),
+      };
     } catch {
       return undefined;
     }
@@ -62,6 +69,7 @@ export class MetricsScraper {
       this.series.t.push(t);
       this.series.cpu_cores.push(cores);
       this.series.rss_mb.push(s?.rssBytes !== undefined ? Math.round(s.rssBytes / 1048576) : null);
+      this.series.level?.push(s?.level ?? null);
     } finally {
       this.inFlight = false;
     }

@@ -11,16 +11,25 @@ export class RestError extends Error {
   }
 }
 
+/** The `api-key` header for a target that wants one (surgevec with tenants, Qdrant with an API key). */
+export function keyHeader(apiKey: string | undefined): Record<string, string> {
+  return apiKey === undefined ? {} : { 'api-key': apiKey };
+}
+
 export async function rest<T = unknown>(
   base: string,
   method: 'GET' | 'PUT' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
   timeoutMs = 60_000,
+  apiKey?: string,
 ): Promise<T> {
   const res = await request(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...keyHeader(apiKey),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
@@ -45,9 +54,20 @@ export interface CollectionInfo {
   config?: { params?: { vectors?: { size?: number; distance?: string } } };
 }
 
-export async function collectionInfo(base: string, name: string): Promise<CollectionInfo | undefined> {
+export async function collectionInfo(
+  base: string,
+  name: string,
+  apiKey?: string,
+): Promise<CollectionInfo | undefined> {
   try {
-    return await rest<CollectionInfo>(base, 'GET', `/collections/${encodeURIComponent(name)}`);
+    return await rest<CollectionInfo>(
+      base,
+      'GET',
+      `/collections/${encodeURIComponent(name)}`,
+      undefined,
+      undefined,
+      apiKey,
+    );
   } catch (e) {
     if (e instanceof RestError && e.status === 404) return undefined;
     throw e;

@@ -8,6 +8,7 @@ import { connect } from 'node:http2';
 import { Pool } from 'undici';
 import { SurgeError } from '../../protocol/errors.js';
 import {
+  envelopeMs,
   errorCode,
   networkCode,
   type Outcome,
@@ -40,15 +41,25 @@ function route(req: WireRequest): { method: 'POST' | 'PUT'; path: string } {
 
 export class HttpTransport implements Transport {
   readonly kind: 'http1' | 'http2';
+  /** Per API key: each tenant is its own client with its own `connections` (as on WebSocket). */
   readonly capacity: number;
-  private readonly pool: Pool;
+  private readonly pools = new Map<string, Pool>();
   private readonly prefix: string;
+  private readonly origin: string;
 
-  constructor(o: HttpTransportOptions) {
+  constructor(private readonly o: HttpTransportOptions) {
     this.kind = o.kind;
     this.capacity = o.connections * o.pipelining;
     const url = new URL(o.target);
     this.prefix = url.pathname.replace(/\/+$/, '');
+    this.origin = url.origin;
+  }
+
+  private pool(apiKey: string | undefined): Pool {
+    const key = apiKey ?? '';
+    let pool = this.pools.get(key);
+    if (pool) return pool;
+    const o = this.o;
     const common = {
       connections: o.connections,
       headersTimeout: o.timeoutMs,
@@ -56,25 +67,29 @@ export class HttpTransport implements Transport {
       connectTimeout: Math.min(o.timeoutMs, 10_000),
     };
     if (o.kind === 'http1') {
-      this.pool = new Pool(url.origin, { ...common, pipelining: o.pipelining });
+      pool = new Pool(this.origin, { ...common, pipelining: o.pipelining });
     } else {
       // h2c (prior knowledge) for http://, ALPN h2 for https://. A Pool's own connector must be told: a
       // factory of H2CClients would be handed the Pool's plain HTTP/1.1 connector and speak h1.
-      this.pool = new Pool(url.origin, {
+      pool = new Pool(this.origin, {
         ...common,
         allowH2: true,
         // undici's types lack `useH2c` (a runtime option of its connector since 7.x).
-        connect: { useH2c: url.protocol === 'http:' } as Record<string, unknown> as Pool.Options['connect'],
+        connect: {
+          useH2c: this.origin.startsWith('http:'),
+        } as Record<string, unknown> as Pool.Options['connect'],
         pipelining: o.pipelining,
         maxConcurrentStreams: o.pipelining,
       });
     }
+    this.pools.set(key, pool);
+    return pool;
   }
 
   async send(req: WireRequest): Promise<Outcome> {
     const { method, path } = route(req);
     try {
-      const res = await this.pool.request({
+      const res = await this.pool(req.apiKey).request({
         method,
         path: this.prefix + path,
         headers: req.apiKey === undefined ? JSON_HEADERS : { ...JSON_HEADERS, 'api-key': req.apiKey },
@@ -91,16 +106,20 @@ export class HttpTransport implements Transport {
       }
       const text = await res.body.text();
       const retryAfterS = parseRetryAfter(res.headers['retry-after']);
-      return retryAfterS === undefined
-        ? { status, code: errorCode(status, text) }
-        : { status, code: errorCode(status, text), retryAfterS };
+      const serverMs = envelopeMs(text);
+      return {
+        status,
+        code: errorCode(status, text),
+        ...(retryAfterS === undefined ? {} : { retryAfterS }),
+        ...(serverMs === undefined ? {} : { serverMs }),
+      };
     } catch (e) {
       return { status: 0, code: networkCode(e) };
     }
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
   }
 }
 

@@ -27,6 +27,19 @@ export interface Outcome {
   retryAfterS?: number;
   /** Parsed `result` when `wantResult` was set and the request succeeded. */
   result?: unknown;
+  /**
+   * The server's own time for an error answer, ms: the envelope's `time` (Qdrant's, in seconds). For a
+   * refusal it is how long the server took to decide, without the time the request waited to be read.
+   */
+  serverMs?: number;
+}
+
+/** The envelope's `time` (seconds) of a JSON answer, in ms; undefined without one. */
+export function envelopeMs(text: string): number | undefined {
+  const m = /"time"\s*:\s*([0-9.eE+-]+)/.exec(text);
+  if (!m) return undefined;
+  const s = Number(m[1]);
+  return Number.isFinite(s) ? s * 1000 : undefined;
 }
 
 export interface Transport {

@@ -10,6 +10,7 @@
  */
 import { WebSocket } from 'undici';
 import { parseJson, stringifyJson } from '../../protocol/json.js';
+import type { WsSubscribed } from '../../protocol/subscriptions.js';
 import type {
   PointsSelector,
   QueryRequest,
@@ -36,6 +37,8 @@ export interface SessionOptions {
    * the WebSocket; without it such frames are dropped.
    */
   onUnsolicited?: (frame: unknown) => void;
+  /** The connection closed (by either side); open requests have failed. */
+  onClose?: (why: string) => void;
 }
 
 export interface SessionCallOptions {
@@ -60,6 +63,7 @@ export class WsSession {
   private readonly maxInFlight: number;
   private readonly timeoutMs: number;
   private readonly onUnsolicited: ((frame: unknown) => void) | undefined;
+  private readonly onClosed: ((why: string) => void) | undefined;
 
   private constructor(
     private readonly ws: WebSocket,
@@ -71,6 +75,7 @@ export class WsSession {
     this.maxInFlight = options.maxInFlight ?? 64;
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.onUnsolicited = options.onUnsolicited;
+    this.onClosed = options.onClose;
   }
 
   static async connect(
@@ -122,6 +127,25 @@ export class WsSession {
   delete(selector: PointsSelector, options: SessionCallOptions & { wait?: boolean } = {}) {
     const { wait, ...call } = options;
     return this.request('delete', { ...selector, ...(wait !== undefined ? { wait } : {}) }, call);
+  }
+
+  /**
+   * Attaches an existing standing query to this connection, resuming after `lastSeq`; its events arrive
+   * through `onUnsolicited` (streams/subscription.ts builds a resumable iterator on this).
+   */
+  subscribe(subscription: string, lastSeq?: number, options: SessionCallOptions = {}): Promise<WsSubscribed> {
+    const fields = { subscription, ...(lastSeq !== undefined ? { last_seq: lastSeq } : {}) };
+    // Not a WsOp of wire.ts: its answer type is protocol/subscriptions.ts's.
+    return this.request('subscribe' as WsOp, fields, options) as Promise<unknown> as Promise<WsSubscribed>;
+  }
+
+  /** Detaches a standing query from this connection (and deletes it with `del`). */
+  unsubscribe(subscription: string, del = false, options: SessionCallOptions = {}): Promise<boolean> {
+    return this.request(
+      'unsubscribe' as WsOp,
+      { subscription, delete: del },
+      options,
+    ) as Promise<unknown> as Promise<boolean>;
   }
 
   /** Closes the connection; open requests fail with a TransportError. */
@@ -214,6 +238,7 @@ export class WsSession {
     this.open.clear();
     this.used = 0;
     for (const w of this.queue.splice(0)) w.fail(err);
+    this.onClosed?.(why);
   }
 
   private closedError(why = 'closed'): SurgeClientError {

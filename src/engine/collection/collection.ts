@@ -98,6 +98,7 @@ export class Collection {
   /** Indexing or vacuum changed the layout since the last snapshot (worth saving at close: no rebuild on start). */
   private reorganised = false;
   private indexerScheduled = false;
+  private indexingPaused = false;
   /** The indexer's batch in flight on the native core, awaited by close(). */
   private indexing: Promise<void> | null = null;
   private snapshotRunning: Promise<void> | null = null;
@@ -894,10 +895,17 @@ export class Collection {
     return n;
   }
 
+  /** The degradation ladder's pause: no new indexing or vacuum batch starts until resumed. */
+  setIndexingPaused(paused: boolean): void {
+    this.indexingPaused = paused;
+    if (!paused) this.scheduleIndexing();
+  }
+
   private scheduleIndexing(): void {
     if (this.indexerScheduled || this.indexing || this.closed || this.closing || this.failure) return;
     // A snapshot writes the graphs as captured; it schedules indexing again when done.
     if (this.snapshotRunning) return;
+    if (this.indexingPaused) return;
     if (this.unindexed() === 0 && !this.vacuumCandidate()) {
       for (const w of this.idleWaiters.splice(0)) w();
       return;

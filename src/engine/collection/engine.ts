@@ -116,6 +116,12 @@ export interface EngineApi {
   onChange(listener: ChangeListener, options?: ChangeOptions): () => void;
   /** Resolves when every collection has indexed all applied points. */
   whenIndexed(name?: string): Promise<void>;
+  /**
+   * Pauses (or resumes) background indexing and vacuum in every collection, present and future — the
+   * degradation ladder's level 1 gives their CPU to searches. Unindexed points stay searchable (exactly);
+   * whenIndexed() waits until indexing resumes. A batch already on the native core finishes.
+   */
+  setIndexingPaused(paused: boolean): Promise<void>;
   snapshot(name?: string): Promise<void>;
   stats(): Promise<Record<string, CollectionStats>>;
   close(): Promise<void>;
@@ -127,6 +133,7 @@ export class Engine implements EngineApi {
   private readonly collections = new Map<string, Collection>();
   private aliases = new Map<string, string>();
   private closed = false;
+  private indexingPaused = false;
   private readonly root: string;
   private readonly settings: EngineConfig;
   /** Creation and drop of one name are serialised; other names proceed. */
@@ -220,6 +227,7 @@ export class Engine implements EngineApi {
         this.settings,
         this.changes,
       );
+      if (this.indexingPaused) c.setIndexingPaused(true);
       this.collections.set(name, c);
       for (const [field, schema] of Object.entries(config.payload_indexes))
         await c.createPayloadIndex(field, schema);
@@ -443,6 +451,11 @@ export class Engine implements EngineApi {
   /** The named collection (through aliases), or all of them. */
   private targets(name?: string): Collection[] {
     return name === undefined ? [...this.collections.values()] : [this.collection(name)];
+  }
+
+  async setIndexingPaused(paused: boolean): Promise<void> {
+    this.indexingPaused = paused;
+    for (const c of this.collections.values()) c.setIndexingPaused(paused);
   }
 
   async whenIndexed(name?: string): Promise<void> {

@@ -30,6 +30,7 @@ export const ENGINE_METHODS = [
   'searchEach',
   'readChanges',
   'whenIndexed',
+  'setIndexingPaused',
   'snapshot',
   'stats',
 ] as const satisfies readonly EngineMethod[];

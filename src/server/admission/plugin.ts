@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
+  canRead,
   type DropReason,
   derivePriority,
   isPriority,
@@ -33,6 +34,14 @@ import { AdmissionRuntime, type RejectReason, type Waiter } from './runtime.js';
 
 /** Streaming ingest asks before each batch; the promise resolves when the batch may go (`release` after). */
 export type IngestAcquire = (bytes: number, points: number) => Promise<() => void>;
+
+/**
+ * A WebSocket frame asks as a request would: a read takes a concurrency slot (and may wait for one), a
+ * write passes the ingest budget, both pass the level and the tenant's quota. Resolves with the release
+ * to call once the frame is answered; rejects with the catalogue error a request would have got
+ * (`details.retry_after_ms` set), which the socket sends back in the frame's answer.
+ */
+export type FrameAdmit = (kind: 'read' | 'write', bytes: number, points: number) => Promise<() => void>;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -123,8 +132,8 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
 
   const timer = setInterval(() => rt.tick(), a.tick_ms);
   timer.unref();
-  // While requests wait, their queues are swept every `target_ms` too, so a waiter past the sojourn target
-  // or its deadline is answered within a few ms of it rather than at the next tick.
+  // While requests wait, their queues are swept every `target_ms` (or `burst_wait_ms` if shorter) too, so a
+  // waiter past its bound or its deadline is answered within a few ms of it rather than at the next tick.
   let sweeper: NodeJS.Timeout | undefined;
   const sweepWhileQueued = () => {
     if (sweeper !== undefined || rt.stopped) return;
@@ -136,7 +145,7 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
           sweeper = undefined;
         }
       },
-      Math.max(1, a.queue.target_ms),
+      Math.max(1, Math.min(a.queue.target_ms, a.queue.burst_wait_ms)),
     );
     sweeper.unref();
   };
@@ -185,20 +194,22 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
     reply.code(e.status).type('application/json').send(errorBody(e, req.startedAt));
   }
 
+  function overloadText(reason: RejectReason, r: PriorityRank): string {
+    return reason === 'shed'
+      ? `degradation level ${rt.level} sheds ${PRIORITY_NAMES[r]}-priority requests`
+      : reason === 'memory'
+        ? 'the server is near its memory budget: writes are paused'
+        : reason === 'deadline'
+          ? 'the request waited in the queue past its deadline'
+          : `the server is saturated (${reason.replace('_', ' ')})`;
+  }
+
   function overloaded(req: FastifyRequest, reply: FastifyReply, reason: RejectReason, r: PriorityRank): void {
-    const text =
-      reason === 'shed'
-        ? `degradation level ${rt.level} sheds ${PRIORITY_NAMES[r]}-priority requests`
-        : reason === 'memory'
-          ? 'the server is near its memory budget: writes are paused'
-          : reason === 'deadline'
-            ? 'the request waited in the queue past its deadline'
-            : `the server is saturated (${reason.replace('_', ' ')})`;
     refuse(
       req,
       reply,
       reason === 'deadline' ? 'DEADLINE_EXCEEDED' : 'OVERLOADED',
-      text,
+      overloadText(reason, r),
       reason,
       r,
       rt.retryAfterMs(r),
@@ -307,7 +318,8 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
       if (
         name !== undefined &&
         !owners.canAccess(principal.tenant.id, name) &&
-        !isolated(req, reply, route, name)
+        !(route.readOnly && canRead(principal.tenant, name)) &&
+        !isolated(req, reply, route, name, canRead(principal.tenant, name))
       ) {
         return;
       }
@@ -414,7 +426,7 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
     };
     adm.slot = 'queued';
     holdSlot(reply, adm);
-    const offer = rt.gate.offer(r, waiter, now, deadline(req, now), rt.limit.limit, rt.drain.rate);
+    const offer = rt.gate.offer(r, waiter, now, deadline(req, now), rt.limit.limit, rt.drainRate());
     if (offer === 'admitted') {
       adm.slot = 'admitted';
       adm.admittedAt = now;
@@ -423,8 +435,27 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
     // 'queued': waiter.admit or waiter.drop runs later; 'refused': waiter.drop has answered.
   }
 
-  /** A tenant names a collection it does not own: answered as if the name did not exist. */
-  function isolated(req: FastifyRequest, reply: FastifyReply, route: RouteAdmission, name: string): boolean {
+  /** A tenant names a collection it does not own: answered as if the name did not exist — except a write to a
+   * collection it may read, which is 403. */
+  function isolated(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    route: RouteAdmission,
+    name: string,
+    readGrant: boolean,
+  ): boolean {
+    if (readGrant) {
+      // The tenant sees the collection, so "missing" would be a lie: it may read it, not change it.
+      refuse(
+        req,
+        reply,
+        'FORBIDDEN',
+        `read-only access to collection \`${name}\``,
+        'forbidden',
+        req.adm!.rank,
+      );
+      return false;
+    }
     const owner = owners.owner(name);
     if (route.ownership === 'create' && owner === undefined) return true;
     if (route.ownership === 'create') {
@@ -584,7 +615,8 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
       case 'list':
         if (tenant && isObject(result) && Array.isArray(result.collections)) {
           result.collections = result.collections.filter(
-            (c: { name?: string }) => typeof c.name === 'string' && owners.canAccess(tenant.id, c.name),
+            (c: { name?: string }) =>
+              typeof c.name === 'string' && (owners.canAccess(tenant.id, c.name) || canRead(tenant, c.name)),
           );
         }
         break;
@@ -667,6 +699,87 @@ async function admissionPlugin(app: FastifyInstance, opts: AdmissionPluginOption
           rt.releaseIngest(bytes);
         };
       }
+    };
+  };
+
+  /** WebSocket frames: admitted one by one with the connection's tenant and priority (see FrameAdmit). */
+  app.surge.frameGate = (req: FastifyRequest): FrameAdmit | undefined => {
+    const adm = req.adm;
+    if (adm === null) return undefined;
+    const tenant = adm.principal.kind === 'tenant' ? adm.principal.tenant : undefined;
+    const r = adm.rank;
+    const frameRefusal = (reason: RejectReason, retryAfterMs: number): SurgeError => {
+      rt.reject(reason, r);
+      const code: ErrorCode =
+        reason === 'quota_reads' || reason === 'quota_points'
+          ? 'OVER_QUOTA'
+          : reason === 'deadline'
+            ? 'DEADLINE_EXCEEDED'
+            : 'OVERLOADED';
+      const message =
+        code === 'OVER_QUOTA'
+          ? reason === 'quota_points'
+            ? 'the tenant is over its written-points quota'
+            : 'the tenant is over its request quota'
+          : overloadText(reason, r);
+      return refusal(code, message, { reason, retry_after_ms: Math.ceil(retryAfterMs) });
+    };
+    return async (kind, bytes, points) => {
+      if (rt.stopped) throw new SurgeError('SHUTTING_DOWN', 'the server is shutting down');
+      rt.offer();
+      if (rt.shedsAt(r)) throw frameRefusal('shed', rt.retryAfterMs(r));
+      const now = rt.now();
+      const limit = tenant
+        ? kind === 'write'
+          ? rt.quotaPlan(tenant).points
+          : rt.quotaPlan(tenant).reads
+        : undefined;
+      if (tenant && limit) {
+        const key = kind === 'write' ? `p:${tenant.id}` : `r:${tenant.id}`;
+        const d = await rt.quotas.take(key, kind === 'write' ? Math.max(1, points) : 1, limit, now);
+        if (!d.allowed) throw frameRefusal(kind === 'write' ? 'quota_points' : 'quota_reads', d.retryAfterMs);
+      }
+      if (kind === 'write') {
+        const why = rt.ingest.tryAcquire(bytes, rt.headroom(now));
+        if (why !== null) throw frameRefusal(why, rt.retryAfterMs(r));
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          rt.releaseIngest(bytes);
+        };
+      }
+      return new Promise<() => void>((resolve, reject) => {
+        let admittedAt = 0;
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          rt.readDone(r, admittedAt, true);
+        };
+        const waiter: Waiter = {
+          admit() {
+            admittedAt = rt.now();
+            resolve(release);
+          },
+          drop(why: DropReason) {
+            reject(frameRefusal(why, rt.retryAfterMs(r)));
+          },
+        };
+        const t = rt.now();
+        const offer = rt.gate.offer(
+          r,
+          waiter,
+          t,
+          t + a.queue.default_timeout_ms,
+          rt.limit.limit,
+          rt.drainRate(),
+        );
+        if (offer === 'admitted') {
+          admittedAt = t;
+          resolve(release);
+        } else if (offer === 'queued') sweepWhileQueued();
+      });
     };
   };
 

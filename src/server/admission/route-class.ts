@@ -18,6 +18,8 @@ export interface RouteAdmission {
   search: SearchShape;
   /** Answers may come from the result cache (single searches with a vector). */
   cacheable: boolean;
+  /** Reads only: a tenant with a read grant on the collection may call it (search, get, scroll, count, info). */
+  readOnly: boolean;
   /** Bookkeeping of names after a successful call. */
   ownership: 'create' | 'drop' | 'aliases' | 'list' | 'list_aliases' | 'exists' | null;
 }
@@ -61,12 +63,14 @@ export function classifyRoute(method: string, url: string): RouteAdmission {
   // Fastify adds a HEAD route beside each GET: it is admitted like its GET.
   const known = TABLE[`${method === 'HEAD' ? 'GET' : method} ${url}`];
   const admin = url === '/admin' || url.startsWith('/admin/');
+  const get = method === 'GET' || method === 'HEAD';
   return {
     cls: admin ? 'control' : (known?.cls ?? 'meta'),
     admin,
     collection: !admin && url.includes('/:name'),
     search: known?.search ?? null,
     cacheable: known?.cacheable ?? false,
+    readOnly: !admin && (known?.cls === 'read' || (get && (url === P || url === `${P}/exists`))),
     ownership: known?.ownership ?? null,
   };
 }

@@ -23,6 +23,7 @@ import {
   type PriorityRank,
   type QuotaStore,
   ResultCache,
+  sustainableRate,
   type TenantRecord,
 } from '../../admission/index.js';
 import type { Config } from '../../config/index.js';
@@ -102,6 +103,12 @@ export class AdmissionRuntime {
   private readonly window = new LatencyWindow();
   private windowStart: number;
   lastP99Ms = 0;
+  /** The last window's average share of the limit in use. */
+  lastUtilisation = 0;
+  private busyMs = 0;
+  /** The gate refused requests (queue full, waits past their bound) in the last window. */
+  lastRefusing = false;
+  private gateRefused = 0;
   lastShedFraction = 0;
   private offered = 0;
   private shedByLevel = 0;
@@ -143,11 +150,17 @@ export class AdmissionRuntime {
       windowMs: a.limit.window_ms,
       windowSamples: a.limit.window_samples,
     });
+    // Open mode (fixed at start: without an admin key no tenant can be added) has one tier and nobody to
+    // keep room for: no ceilings, and its requests may wait out a burst as long as premium ones would.
+    const open = this.open;
     this.gate = new AdmissionGate<Waiter>(
       a.shares,
       { targetMs: a.queue.target_ms, intervalMs: a.queue.interval_ms, capacity: a.queue.capacity },
       { admit: (w) => w.admit(), drop: (w, why) => w.drop(why) },
       a.idle_share_ms,
+      open ? undefined : a.ceilings,
+      a.queue.high_target_ms,
+      open ? undefined : a.queue.burst_wait_ms,
     );
     this.drain = new DrainEstimate({ alpha: 0.3, minMs: a.retry_after.min_ms, maxMs: a.retry_after.max_ms });
     this.ef = new EfController({
@@ -172,6 +185,7 @@ export class AdmissionRuntime {
       calmP99Ratio: a.ladder.calm_p99_ratio,
       calmShedFraction: a.ladder.calm_shed_fraction,
       calmUtilisation: a.ladder.calm_utilisation,
+      shedUtilisation: a.ladder.shed_utilisation,
       escalateMs: a.ladder.escalate_ms,
       recoverMs: a.ladder.recover_ms,
       maxLevel: 3,
@@ -193,6 +207,8 @@ export class AdmissionRuntime {
 
   stop(): void {
     this.stopped = true;
+    // A paused indexer must not outlive the level that paused it (the engine may be closed right after).
+    if (this.ladder.level >= 1) this.deps.engine.setIndexingPaused(false).catch(() => undefined);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     for (const w of this.wakers) w();
@@ -262,6 +278,7 @@ export class AdmissionRuntime {
   reject(reason: RejectReason, r: PriorityRank): void {
     this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
     if (reason === 'shed') this.shedByLevel++;
+    else if (reason === 'sojourn' || reason === 'queue_full' || reason === 'deadline') this.gateRefused++;
     this.onReject?.(reason, PRIORITIES[r]!);
   }
 
@@ -272,8 +289,21 @@ export class AdmissionRuntime {
 
   /** Retry-After for a 503: the time for the work ahead of priority r, plus this request, to drain. */
   retryAfterMs(r: PriorityRank): number {
-    return this.drain.retryAfterMs(this.gate.queuedAhead(r) + this.gate.limiter.total + 1);
+    return this.drain.retryAfterMs(this.gate.queuedAhead(r) + this.gate.limiter.total + 1, this.drainRate());
   }
+
+  /**
+   * Completions per ms to predict waits with. While requests were queued at the last tick the server was
+   * saturated, and what it completed is what it can: the measured rate. Otherwise that rate only says how
+   * much it was offered, and the limit over the recent request time is used when higher (sustainableRate).
+   */
+  drainRate(): number | undefined {
+    if (this.saturated && this.drain.rate !== undefined) return this.drain.rate;
+    return sustainableRate(this.drain.rate, this.limit.limit, this.limit.lastRtt || this.limit.longRttMs);
+  }
+
+  /** Requests were waiting for a slot at the last tick. */
+  private saturated = false;
 
   /** A read request that held a slot finished (or was abandoned). */
   readDone(r: PriorityRank, admittedAt: number, search: boolean): void {
@@ -281,6 +311,7 @@ export class AdmissionRuntime {
     const rtt = now - admittedAt;
     this.limit.update({ rttMs: rtt, inflight: this.gate.limiter.total }, now);
     if (search) this.window.record(rtt);
+    this.busyMs += rtt;
     this.completed++;
     this.gate.release(r, now, this.limit.limit);
   }
@@ -335,14 +366,21 @@ export class AdmissionRuntime {
   tick(): void {
     const now = this.now();
     const limit = this.limit.limit;
-    this.drain.update(this.completed, now, this.gate.limiter.total > 0 || this.gate.queuedAhead(3) > 0);
+    this.saturated = this.gate.queuedAhead(3) > 0;
+    this.drain.update(this.completed, now, this.gate.limiter.total > 0 || this.saturated);
     this.completed = 0;
     this.gate.sweep(now, limit);
     this.memory(now);
     if (now - this.windowStart >= this.cfg.ef.window_ms) {
       const w = this.window.close();
       this.lastP99Ms = w.p99Ms;
-      this.ef.update(w);
+      // Average slots in use over the window (Little's law: the time requests held them / the window).
+      this.lastUtilisation = limit > 0 ? this.busyMs / ((now - this.windowStart) * limit) : 1;
+      this.busyMs = 0;
+      this.lastRefusing = this.gateRefused > 0;
+      this.gateRefused = 0;
+      // At level ≥ 1 searches run at the floor: their latency says nothing about the controller's ef.
+      if (this.ladder.level === 0) this.ef.update(w);
       this.lastShedFraction = this.offered === 0 ? 0 : this.shedByLevel / this.offered;
       this.offered = 0;
       this.shedByLevel = 0;
@@ -355,7 +393,9 @@ export class AdmissionRuntime {
         p99Ms: this.lastP99Ms,
         queueOverloaded: this.gate.anyOverloaded(),
         shedFraction: this.lastShedFraction,
-        utilisation: limit > 0 ? this.gate.limiter.total / limit : 1,
+        // The window's average, or now if busier: an instant alone is mostly 0 under light, spread-out load.
+        utilisation: Math.max(this.lastUtilisation, limit > 0 ? this.gate.limiter.total / limit : 1),
+        refusing: this.lastRefusing,
       },
       now,
       this.open ? this.openLadder : this.ladderOptions,
@@ -369,6 +409,14 @@ export class AdmissionRuntime {
   private applyLevel(from: Level, now: number): void {
     const level = this.ladder.level;
     this.cacheActive(level);
+    if (level === 0) this.ef.resume();
+    // Level 1 and up: background indexing and vacuum give their CPU to searches (unindexed points stay
+    // searchable exactly); they resume once the level is back to 0.
+    if ((from === 0) !== (level === 0)) {
+      this.deps.engine.setIndexingPaused(level >= 1).catch((e: unknown) => {
+        this.deps.log?.info({ err: e }, 'could not change background indexing');
+      });
+    }
     this.deps.batcher.max =
       level >= 1 ? Math.min(this.batchMax, this.cfg.ladder.level1_batch_max) : this.batchMax;
     // Waiters of a priority the new level sheds are answered now rather than at the end of their wait.

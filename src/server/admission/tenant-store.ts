@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   CollectionOwners,
   effectiveQuotas,
+  type Grant,
   hashKey,
   isTier,
   type OwnersSnapshot,
@@ -21,7 +22,7 @@ import { SurgeError } from '../../protocol/errors.js';
 
 interface TenantsFile {
   version: 1;
-  tenants: { id: string; tier: string; quotas: Quotas; key_hashes: string[] }[];
+  tenants: { id: string; tier: string; quotas: Quotas; key_hashes: string[]; access?: Grant[] }[];
 }
 
 export class TenantStore {
@@ -39,6 +40,7 @@ export class TenantStore {
         tier: t.tier,
         quotas: { ...t.quotas },
         keyHashes: t.keys.map(hashKey),
+        access: t.access,
         source: 'config',
       });
     }
@@ -51,7 +53,13 @@ export class TenantStore {
       tenants: this.registry
         .list()
         .filter((t) => t.source === 'api')
-        .map((t) => ({ id: t.id, tier: t.tier, quotas: t.quotas, key_hashes: [...t.keyHashes] })),
+        .map((t) => ({
+          id: t.id,
+          tier: t.tier,
+          quotas: t.quotas,
+          key_hashes: [...t.keyHashes],
+          access: [...(t.access ?? [])],
+        })),
     };
     this.write('tenants.json', file);
   }
@@ -75,6 +83,7 @@ export class TenantStore {
         tier: t.tier,
         quotas: effectiveQuotas(t.quotas, undefined),
         keyHashes: t.key_hashes,
+        access: t.access ?? [],
         source: 'api' as const,
       };
     });

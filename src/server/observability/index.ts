@@ -16,7 +16,7 @@ export type { RequestTracing } from './tracing.js';
 /**
  * One log line per request, when it completes, with what an operator filters on: route pattern, status and
  * duration (Fastify's default is two lines, neither with the route). 5xx at error level, so an alert on error
- * logs catches server faults and not client mistakes. Passed to Fastify as `logController` by buildApp.
+ * logs catches server faults and not client mistakes; deliberate refusals (429/503 with Retry-After) at debug. Passed to Fastify as `logController` by buildApp.
  */
 export class RequestLog extends LogController {
   override incomingRequest(): void {}
@@ -31,9 +31,16 @@ export class RequestLog extends LogController {
     };
     // `error` is a failure writing the response (the client went away), not a handler error.
     if (error) reply.log.error({ ...line, err: error }, 'response failed');
+    // A 429/503 with Retry-After is admission control refusing on purpose (counted in
+    // surgevec_admission_rejections_total), not a fault: under a burst there are thousands a second.
+    else if (refusedOnPurpose(reply)) reply.log.debug(line, 'request refused');
     else if (reply.statusCode >= 500) reply.log.error(line, 'request completed');
     else reply.log.info(line, 'request completed');
   }
+}
+
+function refusedOnPurpose(reply: FastifyReply): boolean {
+  return (reply.statusCode === 429 || reply.statusCode === 503) && reply.hasHeader('retry-after');
 }
 
 async function observabilityPlugin(app: FastifyInstance): Promise<void> {
@@ -79,7 +86,8 @@ function instrumentSearch(
 
   const batcher = surge.batcher;
   const single = batcher.search.bind(batcher);
-  batcher.search = (collection, request) => timed('single', () => single(collection, request));
+  batcher.search = (collection, request, priority) =>
+    timed('single', () => single(collection, request, priority));
 
   const engine = surge.engine;
   const wrapped: Partial<EngineApi> = {

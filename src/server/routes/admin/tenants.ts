@@ -19,12 +19,15 @@ const quotas = z.strictObject({
   points_burst: z.number().positive().optional(),
 });
 const keys = z.array(z.string().min(16)).max(16);
+// Qdrant's JWT access claim, read-only: `rw` is what owning a collection gives.
+const access = z.array(z.strictObject({ collection: z.string().min(1), access: z.literal('r') })).max(1024);
 
 const createBody = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   tier: z.enum(TIERS),
   keys: keys.optional(),
   quotas: quotas.optional(),
+  access: access.optional(),
 });
 
 const patchBody = z.strictObject({
@@ -33,6 +36,8 @@ const patchBody = z.strictObject({
   // Replaces every key of the tenant (rotation); `new_key: true` adds a generated one.
   keys: keys.optional(),
   new_key: z.boolean().optional(),
+  // Replaces the tenant's read grants.
+  access: access.optional(),
 });
 
 export function generateKey(): string {
@@ -54,6 +59,7 @@ function view(rt: AdmissionRuntime, t: TenantRecord) {
       points_burst: plan.points?.burst ?? null,
     },
     collections: rt.store.owners.ownedBy(t.id),
+    access: t.access ?? [],
   };
 }
 
@@ -88,6 +94,7 @@ export async function tenantRoutes(app: FastifyInstance): Promise<void> {
       tier: b.tier,
       quotas: b.quotas ?? {},
       keyHashes: [...(b.keys ?? []), ...generated].map(hashKey),
+      access: b.access ?? [],
       source: 'api',
     };
     registry.put(t);
@@ -107,6 +114,7 @@ export async function tenantRoutes(app: FastifyInstance): Promise<void> {
       tier: b.tier ?? old.tier,
       quotas: b.quotas ?? old.quotas,
       keyHashes: [...(b.keys ? b.keys.map(hashKey) : old.keyHashes), ...generated.map(hashKey)],
+      access: b.access ?? old.access ?? [],
       source: 'api',
     };
     registry.put(t);

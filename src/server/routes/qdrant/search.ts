@@ -10,7 +10,7 @@ import {
   searchBody,
 } from '../../../protocol/qdrant.js';
 import { ok } from '../../envelope.js';
-import type { SearchBatcher } from '../../search-batcher.js';
+import type { SearchBatcher, SearchPriority } from '../../search-batcher.js';
 import { collectionParam } from './params.js';
 import { wantVector } from './points.js';
 
@@ -93,6 +93,7 @@ export async function runQuery(
   name: string,
   body: unknown,
   where = 'body',
+  priority?: SearchPriority,
 ) {
   const b = parseBody(queryBody, body, where);
   for (const what of ['prefetch', 'lookup_from', 'using'] as const) {
@@ -132,16 +133,20 @@ export async function runQuery(
     filter = filter ? { must: [filter], must_not: [exclude] } : { must_not: [exclude] };
     q = point.vector;
   }
-  return batcher.search(name, {
-    vector: q as number[],
-    limit,
-    offset: b.offset ?? 0,
-    filter,
-    score_threshold: b.score_threshold ?? null,
-    with_payload,
-    with_vector,
-    params: searchParams(b.params),
-  });
+  return batcher.search(
+    name,
+    {
+      vector: q as number[],
+      limit,
+      offset: b.offset ?? 0,
+      filter,
+      score_threshold: b.score_threshold ?? null,
+      with_payload,
+      with_vector,
+      params: searchParams(b.params),
+    },
+    priority,
+  );
 }
 
 export async function searchRoutes(app: FastifyInstance): Promise<void> {
@@ -149,7 +154,7 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/collections/:name/points/search', async (req) => {
     const request = searchRequest(req.body);
-    return ok(await batcher.search(collectionParam(req), request), req.startedAt);
+    return ok(await batcher.search(collectionParam(req), request, req.adm?.rank), req.startedAt);
   });
 
   app.post('/collections/:name/points/search/batch', async (req) => {
@@ -159,7 +164,14 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/collections/:name/points/query', async (req) => {
-    const points: ScoredPoint[] = await runQuery(engine, batcher, collectionParam(req), req.body);
+    const points: ScoredPoint[] = await runQuery(
+      engine,
+      batcher,
+      collectionParam(req),
+      req.body,
+      'body',
+      req.adm?.rank,
+    );
     return ok({ points }, req.startedAt);
   });
 
@@ -167,7 +179,7 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
     const b = parseBody(searchBatchBody, req.body);
     const name = collectionParam(req);
     const results = await Promise.all(
-      b.searches.map((s, i) => runQuery(engine, batcher, name, s, `body.searches[${i}]`)),
+      b.searches.map((s, i) => runQuery(engine, batcher, name, s, `body.searches[${i}]`, req.adm?.rank)),
     );
     return ok(
       results.map((points) => ({ points })),

@@ -37,7 +37,11 @@ interface BatchOutcome {
 }
 
 export function errorObject(e: SurgeError) {
-  return { code: e.code, message: e.message, hint: e.hint };
+  // A refusal by admission control says when to come back (a frame has no Retry-After header).
+  const retry = (e.details as { retry_after_ms?: unknown } | undefined)?.retry_after_ms;
+  return typeof retry === 'number'
+    ? { code: e.code, message: e.message, hint: e.hint, retry_after_ms: retry }
+    : { code: e.code, message: e.message, hint: e.hint };
 }
 
 /** Whole-batch refusals worth retrying point by point: the request's content, not the server, was wrong. */

@@ -12,6 +12,7 @@ import { SurgeError } from '../../../protocol/errors.js';
 import { parseBody, selectorBody } from '../../../protocol/qdrant.js';
 import { toSurgeError } from '../../errors.js';
 import { parseJson, stringifyJson } from '../../json.js';
+import type { SearchPriority } from '../../search-batcher.js';
 import { collectionParam, selector } from '../qdrant/params.js';
 import { upsertInput } from '../qdrant/points.js';
 import { runQuery, searchRequest } from '../qdrant/search.js';
@@ -36,6 +37,14 @@ const SEND_BUFFER_HIGH = 4 << 20;
 
 type FrameId = string | number | bigint | null;
 
+/** Frames admission control admits, as the REST request of the same op would be. */
+const FRAME_KIND: Record<string, 'read' | 'write'> = {
+  search: 'read',
+  query: 'read',
+  upsert: 'write',
+  delete: 'write',
+};
+
 function frameId(v: unknown): FrameId | undefined {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') return v;
@@ -52,15 +61,19 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
   const { engine, batcher, config } = app.surge;
   const cap = config.server.ws_max_in_flight;
 
-  async function run(name: string, frame: Record<string, unknown>): Promise<unknown> {
+  async function run(
+    name: string,
+    frame: Record<string, unknown>,
+    priority?: SearchPriority,
+  ): Promise<unknown> {
     const wait = { wait: frame.wait === true };
     switch (frame.op) {
       case 'upsert':
         return engine.upsert(name, upsertInput(frame), wait);
       case 'search':
-        return batcher.search(name, searchRequest(frame, 'frame'));
+        return batcher.search(name, searchRequest(frame, 'frame'), priority);
       case 'query':
-        return { points: await runQuery(engine, batcher, name, frame, 'frame') };
+        return { points: await runQuery(engine, batcher, name, frame, 'frame', priority) };
       case 'delete':
         return engine.deletePoints(name, selector(parseBody(selectorBody, frame, 'frame')), wait);
       default:
@@ -94,6 +107,9 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
       let paused = false;
       // Standing queries on this connection (op subscribe/unsubscribe); they end with the socket.
       const subscriptions = new WsSubscriptions(app, socket, requestTenant(req), name);
+      // Admission control admits every data frame as it would a request (one socket must not bypass it).
+      const admit = app.surge.frameGate?.(req);
+      const priority = req.adm?.rank;
       socket.on('close', () => subscriptions.close());
 
       const sent = () => {
@@ -121,8 +137,9 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
 
       socket.on('message', (data) => {
         let frame: unknown;
+        const raw = text(data);
         try {
-          frame = parseJson(text(data));
+          frame = parseJson(raw);
         } catch (e) {
           fail(null, new SurgeError('INVALID_JSON', `malformed JSON frame: ${(e as Error).message}`));
           return;
@@ -150,7 +167,15 @@ export async function wsRoutes(app: FastifyInstance): Promise<void> {
         const release = () => {
           inFlight--;
         };
-        (subscriptions.handles(f.op) ? subscriptions.handle(f) : run(name, f)).then(
+        const kind = FRAME_KIND[String(f.op)];
+        const work = subscriptions.handles(f.op)
+          ? subscriptions.handle(f)
+          : admit && kind
+            ? admit(kind, Buffer.byteLength(raw), Array.isArray(f.points) ? f.points.length : 1).then(
+                (done) => run(name, f, priority).finally(done),
+              )
+            : run(name, f, priority);
+        work.then(
           (result) => send({ id, result }, release),
           (e: unknown) => fail(id, e, release),
         );

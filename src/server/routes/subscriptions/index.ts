@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { SubscriptionService } from '../../../subscriptions/index.js';
+import { subscriptionMetrics } from './metrics.js';
 import { subscriptionRestRoutes } from './rest.js';
 import { subscriptionSseRoutes } from './sse.js';
 
@@ -16,22 +17,29 @@ declare module 'fastify' {
 }
 
 export interface SubscriptionRoutesOptions {
-  /** A service built by the caller (tests); by default one is opened on the app's engine and config. */
+  /**
+   * A service built by the caller (tests); by default one is opened on the app's engine and config. A
+   * service given here feeds only the metrics read at scrape time (its counters need the observer at open).
+   */
   service?: SubscriptionService;
 }
 
 async function subscriptionsPlugin(app: FastifyInstance, opts: SubscriptionRoutesOptions): Promise<void> {
   const { engine, config } = app.surge;
+  let opened: SubscriptionService | undefined = opts.service;
+  const observer = subscriptionMetrics(app.metrics.registry, () => opened);
   const service =
     opts.service ??
     (await SubscriptionService.open({
       engine,
       config,
+      observer,
       log: {
         warn: (obj, msg) => app.log.warn(obj, msg),
         error: (obj, msg) => app.log.error(obj, msg),
       },
     }));
+  opened = service;
   app.decorate('subscriptions', service);
   // Open event streams would hold app.close() until the shutdown deadline: end them first (reason
   // `shutdown`; clients reconnect with their last seq).

@@ -118,6 +118,7 @@ export class WsSubscriptions {
 }
 
 class WsSink implements Sink {
+  readonly transport = 'ws';
   constructor(
     private readonly conn: WsSubscriptions,
     private readonly id: string,
