@@ -78,9 +78,9 @@ export class ChangeFeed implements AsyncIterable<ChangeFeedItem> {
       path: () => base + query,
       interpret: (m) => this.interpret(m),
       lastEventId: String(this.last),
-      backoff: o.backoff ?? { baseMs: 100, capMs: 5_000 },
-      maxConsecutiveFailures: o.maxConsecutiveFailures ?? 20,
-      idleTimeoutMs: o.idleTimeoutMs ?? 45_000,
+      backoff: o.backoff,
+      maxConsecutiveFailures: o.maxConsecutiveFailures,
+      idleTimeoutMs: o.idleTimeoutMs,
       signal: o.signal,
     });
   }

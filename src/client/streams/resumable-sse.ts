@@ -38,18 +38,28 @@ export interface ResumableSseOptions<T> {
   interpret: (message: SseMessage) => SseStep<T>;
   /** Where to resume on the first connection (sent as Last-Event-ID). */
   lastEventId?: string | undefined;
-  backoff: BackoffPolicy;
-  /** Failed connection attempts in a row before the iterator throws. */
-  maxConsecutiveFailures: number;
-  /** A connection with no bytes (events or heartbeats) for this long is presumed dead and replaced. */
-  idleTimeoutMs: number;
+  /** Default 100 ms doubling to 5 s. */
+  backoff?: BackoffPolicy | undefined;
+  /** Failed connection attempts in a row before the iterator throws; default 20. */
+  maxConsecutiveFailures?: number | undefined;
+  /**
+   * A connection with no bytes (events or heartbeats) for this long is presumed dead and replaced; default
+   * 45 s, three server heartbeats (15 s).
+   */
+  idleTimeoutMs?: number | undefined;
   /** Ends the iteration (quietly: `for await` just stops). */
   signal?: AbortSignal | undefined;
   /** Called with the Last-Event-ID of each (re)connection. */
   onConnect?: (lastEventId: string | undefined) => void;
 }
 
-export async function* resumableSse<T>(o: ResumableSseOptions<T>): AsyncGenerator<T, void, undefined> {
+export async function* resumableSse<T>(options: ResumableSseOptions<T>): AsyncGenerator<T, void, undefined> {
+  const o = {
+    ...options,
+    backoff: options.backoff ?? { baseMs: 100, capMs: 5_000 },
+    maxConsecutiveFailures: options.maxConsecutiveFailures ?? 20,
+    idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
+  };
   let lastEventId = o.lastEventId;
   let failures = 0;
   while (!o.signal?.aborted) {

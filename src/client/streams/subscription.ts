@@ -143,9 +143,9 @@ export class SubscriptionStream implements AsyncIterable<SubscriptionSeqEvent> {
       path: () => path,
       interpret: (m) => this.interpret(m),
       lastEventId: this.last === undefined ? undefined : String(this.last),
-      backoff: o.backoff ?? { baseMs: 100, capMs: 5_000 },
-      maxConsecutiveFailures: o.maxConsecutiveFailures ?? 20,
-      idleTimeoutMs: o.idleTimeoutMs ?? 45_000,
+      backoff: o.backoff,
+      maxConsecutiveFailures: o.maxConsecutiveFailures,
+      idleTimeoutMs: o.idleTimeoutMs,
       signal: o.signal,
     });
   }
