@@ -4,9 +4,11 @@
  * lengths, NaN, huge or fractional numbers and detached buffers at every method; then the adapter's mapping
  * to catalogue errors is checked; searches coalesced into one native call answer as they would alone.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon, type NativeHnsw } from '../../../src/engine/index/native/addon.js';
 import { NativeHnswIndex, nativeSearchCounters } from '../../../src/engine/index/native-hnsw-index.js';
 import {
@@ -19,6 +21,8 @@ import { clusteredVectors, rng } from '../../../src/platform/random.js';
 import { SurgeError } from '../../../src/protocol/errors.js';
 
 const { NativeHnsw: Core } = loadAddon();
+const scratch = mkdtempSync(join(tmpdir(), 'surgevec-native-fuzz-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const dim = 8;
 
 function fresh(): NativeHnsw {
@@ -84,7 +88,11 @@ describe('native addon under hostile input', () => {
         async (method, a, b, c) => {
           const f = index as unknown as Record<string, (...args: unknown[]) => unknown>;
           if (method === 'ctor') await settle(() => new Core(a as never));
-          else if (method === 'save') await settle(() => f.save!.call(index, a === undefined ? 42 : a));
+          // A junk string is a file name: keep it inside a temp directory, not the working directory.
+          else if (method === 'save')
+            await settle(() =>
+              f.save!.call(index, typeof a === 'string' ? join(scratch, `junk-${a.length}`) : (a ?? 42)),
+            );
           else if (method !== 'remove') await settle(() => f[method]!.call(index, a, b, c));
           // remove() with junk must not drop the good points the next assertion relies on
           else await settle(() => f.remove!.call(index, typeof a === 'string' ? a : 'nope'));
